@@ -1,0 +1,148 @@
+//! `postmortem demo`: the main job end to end on a throw-away SQLite file. Starts the real server
+//! in-process (draft delay 0, its own tokens and secrets), replays the bundled example incidents
+//! through the real webhook endpoints, signed, waits for the drafts and prints them.
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use secrecy::SecretString;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::ingest::signature::sign_pagerduty;
+use crate::startup::Application;
+
+pub const PAGERDUTY_EVENTS: &str = include_str!("../fixtures/demo/pagerduty.jsonl");
+pub const CHANGE_EVENTS: &str = include_str!("../fixtures/demo/changes.json");
+/// The incident whose postmortem the demo prints in full.
+pub const FEATURED: &str = "PPAY42X";
+
+const SECRET: &str = "demo-pagerduty-secret";
+const INGEST: &str = "demo-ingest-token";
+const API: &str = "demo-api-token";
+
+pub async fn run() -> anyhow::Result<ExitCode> {
+    let dir = tempfile::tempdir().context("creating a temporary directory")?;
+    let mut config = Config::load().unwrap_or_default();
+    config.database_url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    config.draft_delay_secs = 0;
+    config.job_poll_millis = 100;
+    config.pagerduty_webhook_secrets = vec![SecretString::from(SECRET)];
+    config.ingest_token = Some(SecretString::from(INGEST));
+    config.api_token = Some(SecretString::from(API));
+    // The demo uses no LLM: the embedded default is the evidence drafter.
+    config.llm_model = None;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let app = Application::build(config, listener).await?;
+    let base = format!("http://{}", app.local_addr());
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    let result = tour(&base).await;
+    shutdown.cancel();
+    let _ = server.await;
+    result
+}
+
+async fn tour(base: &str) -> anyhow::Result<ExitCode> {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+    let started = Instant::now();
+    let r = http
+        .post(format!("{base}/webhooks/changes"))
+        .bearer_auth(INGEST)
+        .header("content-type", "application/json")
+        .body(CHANGE_EVENTS)
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("change events refused: {} {}", r.status(), r.text().await?);
+    }
+    let mut incidents = BTreeSet::new();
+    // Replay as PagerDuty would deliver them: in the order they happened.
+    let mut lines: Vec<(String, &str)> = Vec::new();
+    for line in PAGERDUTY_EVENTS.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).context("bundled fixture")?;
+        lines.push((v["event"]["occurred_at"].as_str().unwrap_or("").to_string(), line));
+    }
+    lines.sort();
+    for (_, line) in &lines {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        if let Some(id) = v["event"]["data"]["id"].as_str().filter(|_| v["event"]["data"]["type"] == "incident") {
+            incidents.insert(id.to_string());
+        }
+        let r = http
+            .post(format!("{base}/webhooks/pagerduty"))
+            .header("x-pagerduty-signature", sign_pagerduty(SECRET, line.as_bytes()))
+            .header("content-type", "application/json")
+            .body(line.to_string())
+            .send()
+            .await?;
+        if r.status() != reqwest::StatusCode::ACCEPTED {
+            bail!("webhook refused: {} {}", r.status(), r.text().await?);
+        }
+    }
+    eprintln!(
+        "replayed {} signed PagerDuty webhooks and the change events for {} incidents; waiting for drafts…",
+        lines.len(),
+        incidents.len()
+    );
+    let mut drafts = Vec::new();
+    for id in &incidents {
+        drafts.push((id.clone(), wait_for_draft(&http, base, id).await?));
+    }
+    let featured = drafts
+        .iter()
+        .find(|(id, _)| id == FEATURED)
+        .map(|(_, d)| d)
+        .context("the featured payments-api incident was not drafted")?;
+    let md = http
+        .get(format!("{base}/api/incidents/{FEATURED}/postmortem?format=markdown"))
+        .bearer_auth(API)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    println!("{md}");
+    println!("---\nOther incidents (drafted by the {} drafter):", featured["drafter"].as_str().unwrap_or("?"));
+    for (id, d) in drafts.iter().filter(|(id, _)| id != FEATURED) {
+        let top = &d["root_cause_hypotheses"][0];
+        let cause = if top.is_null() {
+            "no ranked cause".to_string()
+        } else {
+            format!(
+                "top hypothesis {} ({:.2}): {}",
+                top["evidence_ids"][0].as_str().unwrap_or("?"),
+                top["confidence"].as_f64().unwrap_or(0.0),
+                top["hypothesis"].as_str().unwrap_or("")
+            )
+        };
+        println!(
+            "- {id} [{}] {} — {}",
+            d["service"].as_str().unwrap_or("?"),
+            d["title"].as_str().unwrap_or("?"),
+            cause
+        );
+    }
+    eprintln!("demo finished in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_draft(http: &reqwest::Client, base: &str, id: &str) -> anyhow::Result<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = http
+            .get(format!("{base}/api/incidents/{id}/postmortem"))
+            .bearer_auth(API)
+            .send()
+            .await?;
+        if r.status().is_success() {
+            return Ok(r.json().await?);
+        }
+        if Instant::now() > deadline {
+            bail!("no draft for {id} after 60 s (last answer {})", r.status());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

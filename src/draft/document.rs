@@ -1,0 +1,125 @@
+//! The postmortem document: what the drafter writes, the store keeps, the API returns and the
+//! templates render. Every statement carries the evidence ids it rests on.
+
+use serde::{Deserialize, Serialize};
+
+use crate::evidence::EvidenceItem;
+
+/// A statement with its citations.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Finding {
+    pub text: String,
+    pub evidence_ids: Vec<String>,
+}
+
+impl Finding {
+    pub fn new(text: impl Into<String>, evidence_ids: Vec<String>) -> Self {
+        Self {
+            text: text.into(),
+            evidence_ids,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Impact {
+    pub service: String,
+    pub severity: Option<String>,
+    pub start: String,
+    pub end: Option<String>,
+    pub duration_minutes: Option<f64>,
+    pub time_to_acknowledge_minutes: Option<f64>,
+    pub time_to_resolve_minutes: Option<f64>,
+    pub statements: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ChangeItem {
+    pub evidence_id: String,
+    pub service: String,
+    pub kind: String,
+    pub summary: String,
+    pub at: String,
+    pub version: Option<String>,
+    pub author: Option<String>,
+    pub url: Option<String>,
+    /// Minutes between the change and the first trigger (positive: before).
+    pub minutes_before_trigger: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Hypothesis {
+    pub rank: usize,
+    pub hypothesis: String,
+    /// 0–1.
+    pub confidence: f64,
+    pub evidence_ids: Vec<String>,
+    /// True when every cited id exists in the evidence and at least one is cited.
+    pub supported: bool,
+    /// Why it ranks where it does.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ActionItem {
+    pub text: String,
+    pub owner: Option<String>,
+    /// `open` or `done`.
+    pub status: String,
+    pub evidence_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SimilarIncident {
+    pub id: String,
+    pub title: String,
+    pub score: f64,
+}
+
+/// How the draft was made: its receipt.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Provenance {
+    pub drafter: String,
+    pub model: Option<String>,
+    pub prompt_version: Option<String>,
+    pub evidence_hash: String,
+    pub trace_id: String,
+    pub evidence_count: usize,
+    pub lookback_hours: f64,
+    pub duration_ms: f64,
+}
+
+/// A postmortem revision's content.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Postmortem {
+    pub incident_id: String,
+    pub revision: i64,
+    pub status: String,
+    pub drafter: String,
+    pub model: Option<String>,
+    pub prompt_version: Option<String>,
+    pub generated_at: String,
+    pub evidence_hash: String,
+    pub trace_id: String,
+    pub title: String,
+    pub service: String,
+    pub severity: Option<String>,
+    /// The summary, with its citations inline as `[evidence-id]`.
+    pub summary: String,
+    pub summary_evidence_ids: Vec<String>,
+    pub impact: Impact,
+    pub timeline: Vec<EvidenceItem>,
+    pub changes: Vec<ChangeItem>,
+    pub root_cause_hypotheses: Vec<Hypothesis>,
+    pub contributing_factors: Vec<Finding>,
+    pub what_went_well: Vec<Finding>,
+    pub what_went_poorly: Vec<Finding>,
+    pub action_items: Vec<ActionItem>,
+    pub similar_incidents: Vec<SimilarIncident>,
+    /// Evidence a reader should know was not available.
+    pub missing_evidence: Vec<String>,
+    pub provenance: Provenance,
+    #[serde(default)]
+    pub markdown: String,
+}

@@ -1,0 +1,47 @@
+//! `/api/jobs`: the durable queue, so failures and retries stay visible.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{Error, Result};
+use super::extract::{ApiAuth, ApiQuery};
+use super::{AppState, Router};
+
+pub fn router() -> Router {
+    Router::new()
+        .route("/api/jobs", get(list))
+        .route("/api/jobs/{id}", get(one))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobsQuery {
+    state: Option<String>,
+    incident_id: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn list(_: ApiAuth, State(state): State<AppState>, ApiQuery(q): ApiQuery<JobsQuery>) -> Result<Json<Value>> {
+    if let Some(s) = q.state.as_deref()
+        && !["pending", "running", "done", "failed", "cancelled"].contains(&s)
+    {
+        return Err(Error::BadRequest(format!(
+            "state {s:?} is not one of pending, running, done, failed, cancelled"
+        )));
+    }
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let jobs = state.store.jobs(q.state.as_deref(), q.incident_id.as_deref(), limit).await?;
+    Ok(Json(json!({ "jobs": jobs })))
+}
+
+async fn one(_: ApiAuth, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>> {
+    let job = state
+        .store
+        .job(&id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no job {id}")))?;
+    Ok(Json(json!(job)))
+}

@@ -1,0 +1,77 @@
+//! HTTP: routes wired to ingest, store and drafting. Each module exports its `router()`.
+
+pub mod error;
+pub mod extract;
+mod health;
+mod incidents;
+mod jobs;
+mod postmortems;
+mod webhooks;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use tokio::sync::Notify;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::draft::Drafter;
+use crate::draft::render::Templates;
+use crate::metrics::Metrics;
+use crate::store::Store;
+use crate::store::writer::IngestWriter;
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub writer: IngestWriter,
+    pub metrics: Metrics,
+    pub templates: Arc<Templates>,
+    pub drafter: Drafter,
+    /// Wakes the job workers when something became due.
+    pub jobs_ready: Arc<Notify>,
+}
+
+pub type Router = axum::Router<AppState>;
+
+pub fn router(state: AppState) -> axum::Router {
+    Router::new()
+        .merge(webhooks::router())
+        .merge(incidents::router())
+        .merge(postmortems::router())
+        .merge(jobs::router())
+        .merge(health::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(MatchedPath::as_str)
+                    .unwrap_or("unmatched");
+                tracing::info_span!("http", method = %req.method(), route)
+            }),
+        )
+        .with_state(state)
+}
+
+async fn not_found() -> error::Error {
+    error::Error::NotFound("no such route".into())
+}
+
+async fn method_not_allowed() -> impl axum::response::IntoResponse {
+    (
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(serde_json::json!({ "error": "method not allowed for this route", "detail": null })),
+    )
+}

@@ -1,0 +1,90 @@
+//! `/api/incidents/{id}/postmortem`: the current revision (JSON, Markdown or HTML) and redrafts.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::{Error, Result};
+use super::extract::{ApiAuth, ApiQuery};
+use super::incidents::incident_id;
+use super::{AppState, Router};
+use crate::draft::document::Postmortem;
+use crate::store::jobs::DRAFT;
+
+pub fn router() -> Router {
+    Router::new()
+        .route("/api/incidents/{id}/postmortem", get(current))
+        .route("/api/incidents/{id}/postmortem/revisions", get(revisions))
+        .route("/api/incidents/{id}/postmortem/draft", post(redraft))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormatQuery {
+    format: Option<String>,
+}
+
+async fn current(
+    _: ApiAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
+) -> Result<Response> {
+    let id = incident_id(&id)?;
+    let stored = state
+        .store
+        .current_postmortem(&id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("incident {id} has no postmortem yet")))?;
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(stored.body).into_response()),
+        "markdown" | "md" => Ok((
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            stored.markdown,
+        )
+            .into_response()),
+        "html" => {
+            let doc: Postmortem = serde_json::from_value(stored.body)
+                .map_err(|e| Error::Internal(format!("stored postmortem: {e}")))?;
+            let html = state.templates.html(&doc).map_err(|e| Error::Internal(e.to_string()))?;
+            Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+        }
+        other => Err(Error::BadRequest(format!(
+            "format {other:?} is not one of json, markdown, md, html"
+        ))),
+    }
+}
+
+async fn revisions(_: ApiAuth, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
+    let id = incident_id(&id)?;
+    let revs = state.store.postmortem_revisions(&id).await?;
+    let list: Vec<_> = revs
+        .iter()
+        .map(|r| {
+            json!({
+                "revision": r.revision, "status": r.status, "drafter": r.drafter, "model": r.model,
+                "prompt_version": r.prompt_version, "evidence_hash": r.evidence_hash,
+                "trace_id": r.trace_id, "author": r.author,
+                "generated_at": crate::domain::fmt_time(r.generated_at),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "incident_id": id, "revisions": list })).into_response())
+}
+
+async fn redraft(_: ApiAuth, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
+    let id = incident_id(&id)?;
+    if state.store.incident(&id).await?.is_none() {
+        return Err(Error::NotFound(format!("no incident {id}")));
+    }
+    let job_id = state
+        .store
+        .enqueue_job(DRAFT, Some(id.as_str()), crate::domain::now_millis())
+        .await?;
+    state.jobs_ready.notify_waiters();
+    Ok((StatusCode::ACCEPTED, Json(json!({ "job_id": job_id }))).into_response())
+}

@@ -1,0 +1,108 @@
+//! Webhooks in: each verified on its raw bytes the way its sender signs, answered only after the
+//! event is durably stored.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::post;
+use serde_json::json;
+
+use super::error::{Error, Result};
+use super::extract::{IngestAuth, RawBody};
+use super::{AppState, Router};
+use crate::ingest::{changes, pagerduty, signature};
+use crate::store::writer::{IngestOp, IngestOutcome};
+
+pub fn router() -> Router {
+    Router::new()
+        .route("/webhooks/pagerduty", post(pagerduty_webhook))
+        .route("/webhooks/changes", post(change_events))
+}
+
+/// Counts the outcome by source and times the commit, whatever happened.
+async fn observed<T>(
+    state: &AppState,
+    source: &str,
+    work: impl Future<Output = Result<(IngestOutcome, T)>>,
+) -> Result<(IngestOutcome, T)> {
+    let started = Instant::now();
+    let result = work.await;
+    match &result {
+        Ok((outcome, _)) => {
+            let label = match outcome {
+                IngestOutcome::Stored => "accepted",
+                IngestOutcome::Duplicate => "duplicate",
+            };
+            state.metrics.webhook(source, label);
+            state
+                .metrics
+                .ingest_latency
+                .with_label_values(&[source])
+                .observe(started.elapsed().as_secs_f64());
+        }
+        Err(e) => state.metrics.webhook(source, e.reason()),
+    }
+    result
+}
+
+/// PagerDuty V3 webhooks: <https://developer.pagerduty.com/docs/webhooks-overview>.
+/// `X-PagerDuty-Signature: v1=<hex HMAC-SHA256>` over the raw body, any of several while a
+/// secret rotates. A 4xx makes PagerDuty drop the event, a 5xx makes it retry: so an unset secret
+/// is 503 (fix the config and nothing is lost) and a stored event is 202.
+async fn pagerduty_webhook(State(state): State<AppState>, body: Result<RawBody>) -> Result<impl IntoResponse> {
+    let (outcome, event_id) = observed(&state, "pagerduty", async {
+        if state.config.pagerduty_webhook_secrets.is_empty() {
+            return Err(Error::Unavailable(
+                "PagerDuty webhooks are not configured: set PAGERDUTY_WEBHOOK_SECRETS".into(),
+            ));
+        }
+        let body = body?;
+        let header = body.headers.get("x-pagerduty-signature").and_then(|v| v.to_str().ok());
+        if !signature::verify_pagerduty(&state.config.pagerduty_webhook_secrets, header, &body.bytes) {
+            return Err(Error::Unauthorized(
+                "X-PagerDuty-Signature is missing or matches no configured secret".into(),
+            ));
+        }
+        let webhook = pagerduty::parse(&body.bytes, &state.config)?;
+        let event_id = webhook.event_id().to_string();
+        let raw = String::from_utf8_lossy(&body.bytes).into_owned();
+        let outcome = state.writer.submit(IngestOp::PagerDuty { raw, webhook }).await?;
+        Ok((outcome, event_id))
+    })
+    .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "status": status_word(outcome), "event_id": event_id })),
+    ))
+}
+
+fn status_word(o: IngestOutcome) -> &'static str {
+    match o {
+        IngestOutcome::Stored => "accepted",
+        IngestOutcome::Duplicate => "duplicate",
+    }
+}
+
+/// Our change events (one or an array) and PagerDuty Change Events, behind the ingest token.
+async fn change_events(
+    State(state): State<AppState>,
+    auth: Result<IngestAuth>,
+    body: Result<RawBody>,
+) -> Result<impl IntoResponse> {
+    let (outcome, ids) = observed(&state, "changes", async {
+        auth?;
+        let body = body?;
+        let list = changes::parse(&body.bytes, &state.config)?;
+        let ids: Vec<String> = list.iter().map(|c| c.evidence_id()).collect();
+        let outcome = state.writer.submit(IngestOp::Changes(list)).await?;
+        Ok((outcome, ids))
+    })
+    .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "status": status_word(outcome), "evidence_ids": ids })),
+    ))
+}

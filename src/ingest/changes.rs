@@ -1,0 +1,236 @@
+//! Change events: our own format and PagerDuty Change Events, on `POST /webhooks/changes`.
+//! PagerDuty Change Events: <https://developer.pagerduty.com/docs/events-api-v2/send-change-events/>.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::BadPayload;
+use crate::config::Config;
+use crate::domain::{ChangeKind, Millis, canonical_service, parse_time, rfc3339, to_millis};
+
+/// A change to a service; its evidence id is `change:<id>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub id: String,
+    pub service: String,
+    pub kind: ChangeKind,
+    pub summary: String,
+    #[serde(with = "rfc3339")]
+    pub at: Millis,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Where it came from: `api`, `pagerduty`, `github`, `import`.
+    #[serde(default = "default_source")]
+    pub source: String,
+}
+
+fn default_source() -> String {
+    "api".into()
+}
+
+impl Change {
+    pub fn evidence_id(&self) -> String {
+        format!("change:{}", self.id)
+    }
+}
+
+/// Our change-event format, as sent.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeInput {
+    id: Option<String>,
+    service: Option<String>,
+    kind: Option<String>,
+    summary: Option<String>,
+    at: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    author: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+impl ChangeInput {
+    /// Validates and names the service canonically.
+    pub fn into_change(self, config: &Config, source: &str) -> Result<Change, BadPayload> {
+        let id = required(self.id, "id")?;
+        if id.len() > 128
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._:@/-".contains(&b))
+        {
+            return Err(BadPayload::new(format!(
+                "id {id:?} must be 1-128 characters of [A-Za-z0-9._:@/-]"
+            )));
+        }
+        let service = required(self.service, "service")?;
+        let kind = ChangeKind::parse(&required(self.kind, "kind")?)
+            .map_err(|e| BadPayload::new(e.0))?;
+        let summary = required(self.summary, "summary")?;
+        let at = parse_time(&required(self.at, "at")?).map_err(|e| BadPayload::new(format!("at: {e}")))?;
+        Ok(Change {
+            id,
+            service: config.resolve_service_name(&service),
+            kind,
+            summary,
+            at: to_millis(at),
+            version: self.version.filter(|v| !v.is_empty()),
+            author: self.author.filter(|v| !v.is_empty()),
+            url: self.url.filter(|v| !v.is_empty()),
+            source: source.into(),
+        })
+    }
+}
+
+fn required(v: Option<String>, name: &str) -> Result<String, BadPayload> {
+    match v.map(|s| s.trim().to_string()) {
+        Some(s) if !s.is_empty() => Ok(s),
+        _ => Err(BadPayload::new(format!("`{name}` is required"))),
+    }
+}
+
+/// Parses a body on `/webhooks/changes`: one change event, an array of them, or a PagerDuty
+/// Change Event (recognised by its `routing_key`).
+pub fn parse(body: &[u8], config: &Config) -> Result<Vec<Change>, BadPayload> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| BadPayload::new(format!("body is not JSON: {e}")))?;
+    match value {
+        Value::Array(items) => {
+            if items.is_empty() {
+                return Err(BadPayload::new("empty array: send at least one change event"));
+            }
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    one(v, body, config).map_err(|e| BadPayload::new(format!("item {i}: {e}")))
+                })
+                .collect()
+        }
+        v @ Value::Object(_) => Ok(vec![one(v, body, config)?]),
+        _ => Err(BadPayload::new("expected a change event object or an array of them")),
+    }
+}
+
+fn one(v: Value, body: &[u8], config: &Config) -> Result<Change, BadPayload> {
+    if v.get("routing_key").is_some() {
+        return pagerduty_change(&v, body, config);
+    }
+    let input: ChangeInput =
+        serde_json::from_value(v).map_err(|e| BadPayload::new(format!("change event: {e}")))?;
+    input.into_change(config, "api")
+}
+
+/// PagerDuty Change Event: service from the routing key's mapping (else `custom_details.service`,
+/// else `payload.source`), kind from `custom_details.kind` (default deploy), id from a hash of
+/// the event.
+fn pagerduty_change(v: &Value, body: &[u8], config: &Config) -> Result<Change, BadPayload> {
+    let routing_key = v
+        .get("routing_key")
+        .and_then(Value::as_str)
+        .ok_or_else(|| BadPayload::new("routing_key must be a string"))?;
+    let payload = v
+        .get("payload")
+        .ok_or_else(|| BadPayload::new("PagerDuty change event without `payload`"))?;
+    let text = |k: &str| payload.get(k).and_then(Value::as_str).map(str::to_string);
+    let details = payload.get("custom_details");
+    let detail = |k: &str| {
+        details
+            .and_then(|d| d.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let summary = text("summary")
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| BadPayload::new("payload.summary is required"))?;
+    if summary.chars().count() > 1024 {
+        return Err(BadPayload::new("payload.summary is longer than 1024 characters"));
+    }
+    let service = config
+        .service_for_routing_key(routing_key)
+        .or_else(|| detail("service").map(|s| config.resolve_service_name(&s)))
+        .or_else(|| text("source").map(|s| canonical_service(&s)))
+        .ok_or_else(|| {
+            BadPayload::new(format!(
+                "routing_key {routing_key:?} is not mapped to a service (configure services.<name>.routing_keys) and the event names none"
+            ))
+        })?;
+    let kind = match detail("kind") {
+        Some(k) => ChangeKind::parse(&k).map_err(|e| BadPayload::new(format!("custom_details.kind: {e}")))?,
+        None => ChangeKind::Deploy,
+    };
+    let at = match text("timestamp") {
+        Some(t) => to_millis(parse_time(&t).map_err(|e| BadPayload::new(format!("payload.timestamp: {e}")))?),
+        None => crate::domain::now_millis(),
+    };
+    // One event, one id: hash the canonical JSON of this event (an array's items hash apart).
+    let canonical = serde_json::to_vec(v).unwrap_or_else(|_| body.to_vec());
+    let hash = hex::encode(Sha256::digest(&canonical));
+    let url = v
+        .get("links")
+        .and_then(Value::as_array)
+        .and_then(|l| l.first())
+        .and_then(|l| l.get("href"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Ok(Change {
+        id: format!("pd:{}", &hash[..20]),
+        service,
+        kind,
+        summary,
+        at,
+        version: detail("version").or_else(|| detail("build_number")),
+        author: detail("author"),
+        url,
+        source: "pagerduty".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_format_validates_each_required_field() {
+        let c = Config::default();
+        let ok = br#"{"id":"deploy-1","service":"Payments-API","kind":"config","summary":"s","at":"2026-10-02T14:12:00Z"}"#;
+        let ch = parse(ok, &c).unwrap().remove(0);
+        assert_eq!(ch.service, "payments-api");
+        assert_eq!(ch.evidence_id(), "change:deploy-1");
+        for (body, word) in [
+            (r#"{"service":"a","kind":"deploy","summary":"s","at":"2026-10-02T14:12:00Z"}"#, "`id`"),
+            (r#"{"id":"x","service":"a","kind":"nope","summary":"s","at":"2026-10-02T14:12:00Z"}"#, "kind"),
+            (r#"{"id":"x","service":"a","kind":"deploy","summary":"s","at":"noon"}"#, "at"),
+            (r#"{"id":"x y","service":"a","kind":"deploy","summary":"s","at":"2026-10-02T14:12:00Z"}"#, "id"),
+            (r#"[]"#, "empty"),
+        ] {
+            let e = parse(body.as_bytes(), &c).unwrap_err();
+            assert!(e.message.contains(word), "{body}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn pagerduty_change_events_map_routing_key_kind_and_time() {
+        let mut c = Config::default();
+        c.services.insert(
+            "snapshots".into(),
+            crate::config::ServiceMapping {
+                routing_keys: vec!["samplekeyhere".into()],
+                ..Default::default()
+            },
+        );
+        let body = br#"{"routing_key":"samplekeyhere","payload":{"summary":"Build Success","timestamp":"2020-07-17T08:42:58.315+0000","source":"ci","custom_details":{"kind":"config"}}}"#;
+        let ch = parse(body, &c).unwrap().remove(0);
+        assert_eq!(ch.service, "snapshots");
+        assert_eq!(ch.kind, ChangeKind::Config);
+        assert!(ch.id.starts_with("pd:"));
+        assert_eq!(ch.evidence_id(), format!("change:{}", ch.id));
+        assert_eq!(parse(body, &c).unwrap()[0].id, ch.id, "same body, same id");
+    }
+}

@@ -1,0 +1,298 @@
+//! PagerDuty V3 webhooks into domain events.
+//! Spec: <https://developer.pagerduty.com/docs/webhooks-overview> (V3 envelope `event.{id,
+//! event_type, resource_type, occurred_at, agent, client, data}`). `data` is an incident for
+//! lifecycle events, an `incident_note` for `incident.annotated` and an `incident_status_update`
+//! for status updates; more types may appear at any time and are accepted.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::BadPayload;
+use crate::config::Config;
+use crate::domain::{IncidentId, Millis, Severity, Status, parse_time, to_millis};
+
+#[derive(Deserialize)]
+struct Envelope {
+    event: RawEvent,
+}
+
+#[derive(Deserialize)]
+struct RawEvent {
+    id: String,
+    event_type: String,
+    #[serde(default)]
+    resource_type: Option<String>,
+    occurred_at: String,
+    #[serde(default)]
+    agent: Option<Reference>,
+    #[serde(default)]
+    data: Value,
+}
+
+#[derive(Deserialize, Default)]
+struct Reference {
+    #[serde(default)]
+    summary: Option<String>,
+}
+
+/// What an incident looked like in an incident-shaped event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentSnapshot {
+    pub title: String,
+    pub service: String,
+    pub service_ref: Option<String>,
+    pub status: Status,
+    pub severity: Option<Severity>,
+    pub urgency: Option<String>,
+    pub number: Option<i64>,
+    pub html_url: Option<String>,
+    pub assignees: Vec<String>,
+    pub teams: Vec<String>,
+    pub created_at: Option<Millis>,
+}
+
+/// One verified PagerDuty event about an incident.
+#[derive(Debug, Clone)]
+pub struct PdEvent {
+    pub event_id: String,
+    pub event_type: String,
+    pub occurred_at: Millis,
+    pub incident_id: IncidentId,
+    pub agent: Option<String>,
+    pub snapshot: Option<IncidentSnapshot>,
+    /// The timeline entry's text (a note's content, a status update's message…).
+    pub text: String,
+    /// Timeline kind: `triggered`, `acknowledged`, `resolved`, `reopened`, `note`, `status_update`, …
+    pub kind: String,
+}
+
+/// A verified PagerDuty webhook.
+#[derive(Debug, Clone)]
+pub enum PdWebhook {
+    Incident(Box<PdEvent>),
+    /// `pagey.ping`, `service.*` and anything else not about an incident: stored, acknowledged, ignored.
+    Other { event_id: String, event_type: String },
+}
+
+impl PdWebhook {
+    pub fn event_id(&self) -> &str {
+        match self {
+            Self::Incident(e) => &e.event_id,
+            Self::Other { event_id, .. } => event_id,
+        }
+    }
+    pub fn event_type(&self) -> &str {
+        match self {
+            Self::Incident(e) => &e.event_type,
+            Self::Other { event_type, .. } => event_type,
+        }
+    }
+}
+
+/// Parses a verified body. Services are named through the configuration's mapping.
+pub fn parse(body: &[u8], config: &Config) -> Result<PdWebhook, BadPayload> {
+    let env: Envelope = serde_json::from_slice(body)
+        .map_err(|e| BadPayload::new(format!("not a PagerDuty V3 webhook: {e}")))?;
+    let ev = env.event;
+    if ev.id.trim().is_empty() {
+        return Err(BadPayload::new("event.id is empty"));
+    }
+    let occurred_at = parse_time(&ev.occurred_at)
+        .map_err(|e| BadPayload::new(format!("event.occurred_at: {e}")))?;
+    let is_incident = ev.resource_type.as_deref() == Some("incident")
+        || ev.event_type.starts_with("incident.");
+    if !is_incident {
+        return Ok(PdWebhook::Other {
+            event_id: ev.id,
+            event_type: ev.event_type,
+        });
+    }
+    let data_type = ev.data.get("type").and_then(Value::as_str).unwrap_or("");
+    let incident_ref = if data_type == "incident" {
+        ev.data.get("id")
+    } else {
+        ev.data.get("incident").and_then(|i| i.get("id"))
+    };
+    let Some(incident_ref) = incident_ref.and_then(Value::as_str) else {
+        // An incident event type we cannot tie to an incident: keep it, acknowledge it.
+        return Ok(PdWebhook::Other {
+            event_id: ev.id,
+            event_type: ev.event_type,
+        });
+    };
+    let incident_id = IncidentId::parse(incident_ref)
+        .map_err(|e| BadPayload::new(format!("event.data incident id: {e}")))?;
+    let agent = ev.agent.as_ref().and_then(|a| a.summary.clone());
+    let snapshot = if data_type == "incident" {
+        Some(snapshot(&ev.data, config)?)
+    } else {
+        None
+    };
+    let (kind, text) = describe(&ev.event_type, &ev.data, snapshot.as_ref());
+    Ok(PdWebhook::Incident(Box::new(PdEvent {
+        event_id: ev.id,
+        event_type: ev.event_type,
+        occurred_at: to_millis(occurred_at),
+        incident_id,
+        agent,
+        snapshot,
+        text,
+        kind,
+    })))
+}
+
+fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+fn summaries(v: &Value, key: &str) -> Vec<String> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| {
+                    // Assignments in the REST shape nest the user under `assignee`.
+                    str_at(r, "summary")
+                        .or_else(|| r.get("assignee").and_then(|a| str_at(a, "summary")))
+                })
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn snapshot(data: &Value, config: &Config) -> Result<IncidentSnapshot, BadPayload> {
+    let status = str_at(data, "status")
+        .map(Status::parse)
+        .transpose()
+        .map_err(|e| BadPayload::new(format!("event.data.status: {e}")))?
+        .unwrap_or(Status::Triggered);
+    let service = data.get("service");
+    let service_ref = service.and_then(|s| str_at(s, "id")).map(str::to_string);
+    let service_name = config.service_for_pagerduty(
+        service_ref.as_deref(),
+        service.and_then(|s| str_at(s, "summary")),
+    );
+    let priority = data.get("priority").and_then(|p| str_at(p, "summary"));
+    let urgency = str_at(data, "urgency").map(str::to_string);
+    let created_at = str_at(data, "created_at")
+        .and_then(|t| parse_time(t).ok())
+        .map(to_millis);
+    Ok(IncidentSnapshot {
+        title: str_at(data, "title")
+            .or_else(|| str_at(data, "summary"))
+            .unwrap_or("")
+            .to_string(),
+        service: service_name,
+        service_ref,
+        status,
+        severity: Severity::from_pagerduty(priority, urgency.as_deref()),
+        urgency,
+        number: data
+            .get("number")
+            .or_else(|| data.get("incident_number"))
+            .and_then(Value::as_i64),
+        html_url: str_at(data, "html_url").map(str::to_string),
+        assignees: summaries(data, "assignees"),
+        teams: summaries(data, "teams"),
+        created_at,
+    })
+}
+
+/// The timeline kind and text for an event.
+fn describe(event_type: &str, data: &Value, snap: Option<&IncidentSnapshot>) -> (String, String) {
+    let short = event_type.strip_prefix("incident.").unwrap_or(event_type);
+    match short {
+        "annotated" => (
+            "note".into(),
+            str_at(data, "content").unwrap_or("").to_string(),
+        ),
+        "status_update_published" => (
+            "status_update".into(),
+            str_at(data, "message").unwrap_or("").to_string(),
+        ),
+        "responder.added" | "responder.replied" => {
+            let who = data.get("user").and_then(|u| str_at(u, "summary"));
+            let msg = str_at(data, "message").unwrap_or("");
+            let verb = short.replace("responder.", "");
+            let text = match who {
+                Some(w) => format!("Responder {w} {verb}: {msg}"),
+                None => format!("Responder {verb}: {msg}"),
+            };
+            ("responder".into(), text.trim_end_matches(": ").to_string())
+        }
+        "triggered" => {
+            let title = snap.map(|s| s.title.as_str()).unwrap_or("");
+            ("triggered".into(), format!("Incident triggered: {title}"))
+        }
+        "acknowledged" => ("acknowledged".into(), "Acknowledged".into()),
+        "unacknowledged" => ("unacknowledged".into(), "Acknowledgement timed out".into()),
+        "resolved" => ("resolved".into(), "Resolved".into()),
+        "reopened" => ("reopened".into(), "Reopened".into()),
+        "escalated" => ("escalated".into(), "Escalated to the next level".into()),
+        "reassigned" => {
+            let to = snap.map(|s| s.assignees.join(", ")).unwrap_or_default();
+            ("reassigned".into(), format!("Reassigned to {to}"))
+        }
+        "priority_updated" => {
+            let p = data
+                .get("priority")
+                .and_then(|p| str_at(p, "summary"))
+                .unwrap_or("none");
+            ("priority_updated".into(), format!("Priority set to {p}"))
+        }
+        other => (other.replace('.', "_"), event_type.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(name: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/../shared/reference/pagerduty/webhooks/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn reference_bodies_parse_into_the_right_events() {
+        let c = Config::default();
+        let PdWebhook::Incident(t) = parse(&reference("incident_triggered"), &c).unwrap() else {
+            panic!("triggered is about an incident")
+        };
+        assert_eq!(t.incident_id.as_str(), "PFQZPSY");
+        let s = t.snapshot.as_ref().unwrap();
+        assert_eq!(s.service, "pig208");
+        assert_eq!(s.severity.unwrap().to_string(), "sev2");
+        assert_eq!(s.assignees, vec!["PIG 208"]);
+
+        let PdWebhook::Incident(n) = parse(&reference("incident_annotated"), &c).unwrap() else {
+            panic!("a note is about an incident")
+        };
+        assert_eq!(n.incident_id.as_str(), "Q3B15VLMF3ASBD");
+        assert_eq!(n.kind, "note");
+        assert!(n.text.contains("KILL on long-running queries"));
+        assert!(n.snapshot.is_none());
+
+        let PdWebhook::Incident(r) = parse(&reference("incident_reopened"), &c).unwrap() else {
+            panic!()
+        };
+        let s = r.snapshot.as_ref().unwrap();
+        assert_eq!(s.severity.unwrap().to_string(), "sev3", "priority wins over urgency");
+        assert!(s.created_at.is_some());
+
+        assert!(matches!(
+            parse(&reference("pagey_ping"), &c).unwrap(),
+            PdWebhook::Other { .. }
+        ));
+        assert!(matches!(
+            parse(&reference("service_updated"), &c).unwrap(),
+            PdWebhook::Other { .. }
+        ));
+        assert!(parse(b"{}", &c).is_err());
+        assert!(parse(b"not json", &c).is_err());
+    }
+}

@@ -1,0 +1,19 @@
+//! `postmortem`: turns a resolved incident into a drafted, evidence-cited postmortem.
+//!
+//! The layout follows the data: `ingest` (webhooks in) → `store` → `evidence` → `draft`
+//! (ranking, the evidence drafter, rendering); `http` wires routes to these, `worker` runs the
+//! durable jobs, `startup` builds the application, `demo` tours it.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod draft;
+pub mod evidence;
+pub mod http;
+pub mod ingest;
+pub mod metrics;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod worker;

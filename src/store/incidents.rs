@@ -1,0 +1,515 @@
+//! Incidents and their timelines. An incident is merged from its events so that any delivery order
+//! gives the same row: first trigger is a minimum, final resolution a maximum, and status is taken
+//! from the latest incident-shaped event.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+
+use super::{Result, Store, StoreError, json_col};
+use crate::domain::{IncidentId, Millis, Severity, Status, from_millis, rfc3339};
+use crate::ingest::pagerduty::PdEvent;
+
+/// An incident as the API shows it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Incident {
+    pub id: String,
+    pub title: String,
+    pub service: String,
+    pub status: Status,
+    pub severity: Option<Severity>,
+    pub urgency: Option<String>,
+    #[serde(with = "rfc3339")]
+    pub triggered_at: Millis,
+    #[serde(with = "rfc3339::option")]
+    pub acknowledged_at: Option<Millis>,
+    /// The final resolution; `None` while the incident is open (a reopen clears it).
+    #[serde(with = "rfc3339::option")]
+    pub resolved_at: Option<Millis>,
+    pub number: Option<i64>,
+    pub html_url: Option<String>,
+    pub assignees: Vec<String>,
+    pub teams: Vec<String>,
+    /// `pagerduty` or `import`.
+    pub source: String,
+    pub summary: Option<String>,
+    pub root_cause: Option<String>,
+    pub resolution: Option<String>,
+    /// First trigger → first acknowledgement, minutes.
+    pub time_to_acknowledge_minutes: Option<f64>,
+    /// First trigger → final resolution, minutes.
+    pub time_to_resolve_minutes: Option<f64>,
+    #[serde(skip)]
+    pub service_ref: Option<String>,
+    #[serde(skip)]
+    pub status_at: Millis,
+    #[serde(skip)]
+    pub status_event: String,
+    #[serde(skip)]
+    pub last_resolved_at: Option<Millis>,
+    #[serde(skip)]
+    pub data_at: Millis,
+}
+
+impl Incident {
+    #[cfg(test)]
+    fn empty(id: &IncidentId, first_seen: Millis) -> Self {
+        Self {
+            id: id.to_string(),
+            title: String::new(),
+            service: String::new(),
+            status: Status::Triggered,
+            severity: None,
+            urgency: None,
+            triggered_at: first_seen,
+            acknowledged_at: None,
+            resolved_at: None,
+            number: None,
+            html_url: None,
+            assignees: vec![],
+            teams: vec![],
+            source: "pagerduty".into(),
+            summary: None,
+            root_cause: None,
+            resolution: None,
+            time_to_acknowledge_minutes: None,
+            time_to_resolve_minutes: None,
+            service_ref: None,
+            status_at: i64::MIN,
+            status_event: String::new(),
+            last_resolved_at: None,
+            data_at: i64::MIN,
+        }
+    }
+
+    /// Derived fields: the visible resolution and the durations.
+    fn derive(&mut self) {
+        self.resolved_at = match self.status {
+            Status::Resolved => self.last_resolved_at,
+            _ => None,
+        };
+        let minutes = |to: Millis| (to - self.triggered_at) as f64 / 60_000.0;
+        self.time_to_acknowledge_minutes = self.acknowledged_at.map(minutes);
+        self.time_to_resolve_minutes = self.resolved_at.map(minutes);
+    }
+
+    /// The incident's window: first trigger to final resolution (or now while open).
+    pub fn window(&self) -> (Millis, Millis) {
+        (
+            self.triggered_at,
+            self.resolved_at.unwrap_or_else(crate::domain::now_millis),
+        )
+    }
+
+    pub fn triggered(&self) -> chrono::DateTime<chrono::Utc> {
+        from_millis(self.triggered_at)
+    }
+}
+
+/// Folds one event into an incident. Commutative and idempotent, so events in any order (a
+/// resolve before its trigger included) and repeated give the same incident.
+pub fn merge(inc: &mut Incident, ev: &PdEvent) {
+    let at = ev.occurred_at;
+    inc.triggered_at = inc.triggered_at.min(at);
+    if let Some(created) = ev.snapshot.as_ref().and_then(|s| s.created_at) {
+        inc.triggered_at = inc.triggered_at.min(created);
+    }
+    match ev.kind.as_str() {
+        "acknowledged" => {
+            inc.acknowledged_at = Some(inc.acknowledged_at.map_or(at, |a| a.min(at)));
+        }
+        "resolved" => {
+            inc.last_resolved_at = Some(inc.last_resolved_at.map_or(at, |r| r.max(at)));
+        }
+        _ => {}
+    }
+    if let Some(s) = &ev.snapshot {
+        // Latest incident-shaped event wins; ties broken by status order then event id, so the
+        // outcome never depends on arrival order.
+        let key = (at, status_rank(s.status), ev.event_id.as_str());
+        let current = (inc.status_at, status_rank(inc.status), inc.status_event.as_str());
+        if key > current {
+            inc.status = s.status;
+            inc.status_at = at;
+            inc.status_event = ev.event_id.clone();
+        }
+        if at >= inc.data_at {
+            inc.data_at = at;
+            if !s.title.is_empty() {
+                inc.title = s.title.clone();
+            }
+            if !s.service.is_empty() {
+                inc.service = s.service.clone();
+            }
+            inc.service_ref = s.service_ref.clone().or(inc.service_ref.take());
+            inc.severity = s.severity.or(inc.severity);
+            inc.urgency = s.urgency.clone().or(inc.urgency.take());
+            inc.number = s.number.or(inc.number);
+            inc.html_url = s.html_url.clone().or(inc.html_url.take());
+            inc.assignees = s.assignees.clone();
+            inc.teams = s.teams.clone();
+        }
+        if s.status == Status::Resolved {
+            inc.last_resolved_at = Some(inc.last_resolved_at.map_or(at, |r| r.max(at)));
+        }
+    }
+    inc.derive();
+}
+
+fn status_rank(s: Status) -> u8 {
+    match s {
+        Status::Triggered => 0,
+        Status::Acknowledged => 1,
+        Status::Resolved => 2,
+    }
+}
+
+const COLUMNS: &str = "id, title, service, service_ref, status, status_at, status_event, severity, \
+    urgency, number, html_url, assignees, teams, triggered_at, acknowledged_at, last_resolved_at, \
+    data_at, source, summary, root_cause, resolution";
+
+fn from_row(row: &AnyRow) -> Result<Incident> {
+    let status: String = row.try_get("status")?;
+    let severity: Option<String> = row.try_get("severity")?;
+    let mut inc = Incident {
+        id: row.try_get("id")?,
+        title: row.try_get("title")?,
+        service: row.try_get("service")?,
+        service_ref: row.try_get("service_ref")?,
+        status: Status::parse(&status).map_err(|e| StoreError::Corrupt(e.0))?,
+        status_at: row.try_get("status_at")?,
+        status_event: row.try_get("status_event")?,
+        severity: severity.and_then(|s| Severity::parse(&s).ok()),
+        urgency: row.try_get("urgency")?,
+        number: row.try_get("number")?,
+        html_url: row.try_get("html_url")?,
+        assignees: json_col(&row.try_get::<String, _>("assignees")?, "assignees")?,
+        teams: json_col(&row.try_get::<String, _>("teams")?, "teams")?,
+        triggered_at: row.try_get("triggered_at")?,
+        acknowledged_at: row.try_get("acknowledged_at")?,
+        resolved_at: None,
+        last_resolved_at: row.try_get("last_resolved_at")?,
+        data_at: row.try_get("data_at")?,
+        source: row.try_get("source")?,
+        summary: row.try_get("summary")?,
+        root_cause: row.try_get("root_cause")?,
+        resolution: row.try_get("resolution")?,
+        time_to_acknowledge_minutes: None,
+        time_to_resolve_minutes: None,
+    };
+    inc.derive();
+    Ok(inc)
+}
+
+/// What applying an event did to its incident's status, for job scheduling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    None,
+    /// Became resolved, or its final resolution moved later.
+    Resolved,
+    /// Was resolved and is open again.
+    Reopened,
+}
+
+/// Applies one PagerDuty event inside the caller's transaction: upserts the incident and adds the
+/// timeline entry `pagerduty:<event id>`.
+pub(crate) async fn apply_event(
+    conn: &mut AnyConnection,
+    lock_clause: &str,
+    ev: &PdEvent,
+    now: Millis,
+) -> Result<(Incident, Transition)> {
+    // Make sure the row exists, then lock it (PostgreSQL) so concurrent replicas merge in turn.
+    sqlx::query(
+        "INSERT INTO incidents (id, triggered_at, status_at, data_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $3, $4, $4) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(ev.incident_id.as_str())
+    .bind(ev.occurred_at)
+    .bind(i64::MIN)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let sql = format!("SELECT {COLUMNS} FROM incidents WHERE id = $1{lock_clause}");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(ev.incident_id.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut inc = from_row(&row)?;
+    let before = (inc.status, inc.last_resolved_at);
+    merge(&mut inc, ev);
+    let transition = match (before.0, inc.status) {
+        (Status::Resolved, Status::Resolved) if inc.last_resolved_at > before.1 => Transition::Resolved,
+        (Status::Resolved, Status::Resolved) => Transition::None,
+        (_, Status::Resolved) => Transition::Resolved,
+        (Status::Resolved, _) => Transition::Reopened,
+        _ => Transition::None,
+    };
+    sqlx::query(
+        "UPDATE incidents SET title = $2, service = $3, service_ref = $4, status = $5, \
+         status_at = $6, status_event = $7, severity = $8, urgency = $9, number = $10, \
+         html_url = $11, assignees = $12, teams = $13, triggered_at = $14, acknowledged_at = $15, \
+         last_resolved_at = $16, data_at = $17, updated_at = $18 WHERE id = $1",
+    )
+    .bind(&inc.id)
+    .bind(&inc.title)
+    .bind(&inc.service)
+    .bind(inc.service_ref.as_deref())
+    .bind(inc.status.as_str())
+    .bind(inc.status_at)
+    .bind(&inc.status_event)
+    .bind(inc.severity.map(|s| s.to_string()))
+    .bind(inc.urgency.as_deref())
+    .bind(inc.number)
+    .bind(inc.html_url.as_deref())
+    .bind(serde_json::to_string(&inc.assignees).unwrap_or_else(|_| "[]".into()))
+    .bind(serde_json::to_string(&inc.teams).unwrap_or_else(|_| "[]".into()))
+    .bind(inc.triggered_at)
+    .bind(inc.acknowledged_at)
+    .bind(inc.last_resolved_at)
+    .bind(inc.data_at)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    insert_timeline(
+        conn,
+        &TimelineEntry {
+            incident_id: inc.id.clone(),
+            evidence_id: format!("pagerduty:{}", ev.event_id),
+            at: ev.occurred_at,
+            source: "pagerduty".into(),
+            kind: ev.kind.clone(),
+            author: ev.agent.clone(),
+            text: ev.text.clone(),
+        },
+    )
+    .await?;
+    Ok((inc, transition))
+}
+
+/// One piece of evidence on an incident's timeline.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TimelineEntry {
+    #[serde(skip)]
+    pub incident_id: String,
+    pub evidence_id: String,
+    #[serde(with = "rfc3339")]
+    pub at: Millis,
+    pub source: String,
+    pub kind: String,
+    pub author: Option<String>,
+    pub text: String,
+}
+
+pub(crate) async fn insert_timeline(conn: &mut AnyConnection, e: &TimelineEntry) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO timeline (incident_id, evidence_id, at, source, kind, author, text) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (incident_id, evidence_id) DO NOTHING",
+    )
+    .bind(&e.incident_id)
+    .bind(&e.evidence_id)
+    .bind(e.at)
+    .bind(&e.source)
+    .bind(&e.kind)
+    .bind(e.author.as_deref())
+    .bind(&e.text)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Filters for listing incidents, newest first.
+#[derive(Debug, Default, Clone)]
+pub struct IncidentFilter {
+    pub service: Option<String>,
+    pub status: Option<Status>,
+    pub since: Option<Millis>,
+    pub until: Option<Millis>,
+    pub limit: i64,
+    /// Continue after this `(triggered_at, id)`.
+    pub after: Option<(Millis, String)>,
+}
+
+impl Store {
+    pub async fn incident(&self, id: &IncidentId) -> Result<Option<Incident>> {
+        let sql = format!("SELECT {COLUMNS} FROM incidents WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// A page of incidents, newest first, with the cursor for the next page.
+    pub async fn incidents(&self, f: &IncidentFilter) -> Result<Vec<Incident>> {
+        let mut sql = format!("SELECT {COLUMNS} FROM incidents WHERE 1 = 1");
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        // Only constant fragments and numbered placeholders go into the SQL text.
+        if f.service.is_some() {
+            sql += &format!(" AND service = {}", next());
+        }
+        if f.status.is_some() {
+            sql += &format!(" AND status = {}", next());
+        }
+        if f.since.is_some() {
+            sql += &format!(" AND triggered_at >= {}", next());
+        }
+        if f.until.is_some() {
+            sql += &format!(" AND triggered_at < {}", next());
+        }
+        if f.after.is_some() {
+            let (a, b) = (next(), next());
+            sql += &format!(" AND (triggered_at < {a} OR (triggered_at = {a} AND id < {b}))");
+        }
+        sql += &format!(" ORDER BY triggered_at DESC, id DESC LIMIT {}", next());
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        if let Some(s) = &f.service {
+            q = q.bind(s.clone());
+        }
+        if let Some(s) = f.status {
+            q = q.bind(s.as_str());
+        }
+        if let Some(s) = f.since {
+            q = q.bind(s);
+        }
+        if let Some(u) = f.until {
+            q = q.bind(u);
+        }
+        if let Some((at, id)) = &f.after {
+            q = q.bind(*at).bind(id.clone());
+        }
+        q = q.bind(f.limit);
+        let rows = q.fetch_all(self.pool()).await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Resolved incidents on a service, for finding past ones like an incident.
+    pub async fn resolved_incidents_on(&self, service: &str, before: Millis, limit: i64) -> Result<Vec<Incident>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM incidents WHERE service = $1 AND status = 'resolved' \
+             AND triggered_at < $2 ORDER BY triggered_at DESC LIMIT $3"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(service)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    pub async fn timeline(&self, id: &IncidentId) -> Result<Vec<TimelineEntry>> {
+        let rows = sqlx::query(
+            "SELECT incident_id, evidence_id, at, source, kind, author, text FROM timeline \
+             WHERE incident_id = $1 ORDER BY at, evidence_id",
+        )
+        .bind(id.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TimelineEntry {
+                    incident_id: r.try_get("incident_id")?,
+                    evidence_id: r.try_get("evidence_id")?,
+                    at: r.try_get("at")?,
+                    source: r.try_get("source")?,
+                    kind: r.try_get("kind")?,
+                    author: r.try_get("author")?,
+                    text: r.try_get("text")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn count_incidents(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM incidents")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::pagerduty::IncidentSnapshot;
+
+    fn ev(id: &str, kind: &str, at: Millis, status: Option<Status>) -> PdEvent {
+        PdEvent {
+            event_id: id.into(),
+            event_type: format!("incident.{kind}"),
+            occurred_at: at,
+            incident_id: IncidentId::parse("P1").unwrap(),
+            agent: None,
+            snapshot: status.map(|status| IncidentSnapshot {
+                title: format!("title at {at}"),
+                service: "svc".into(),
+                service_ref: None,
+                status,
+                severity: None,
+                urgency: Some("high".into()),
+                number: Some(1),
+                html_url: None,
+                assignees: vec![],
+                teams: vec![],
+                created_at: None,
+            }),
+            text: kind.into(),
+            kind: kind.into(),
+        }
+    }
+
+    fn fold(events: &[PdEvent]) -> Incident {
+        let id = IncidentId::parse("P1").unwrap();
+        let mut inc = Incident::empty(&id, events[0].occurred_at);
+        for e in events {
+            merge(&mut inc, e);
+        }
+        inc
+    }
+
+    #[test]
+    fn every_delivery_order_and_repetition_gives_the_same_incident() {
+        let events = vec![
+            ev("a", "triggered", 1_000, Some(Status::Triggered)),
+            ev("b", "acknowledged", 2_000, Some(Status::Acknowledged)),
+            ev("c", "annotated", 2_500, None),
+            ev("d", "resolved", 3_000, Some(Status::Resolved)),
+            ev("e", "reopened", 4_000, Some(Status::Triggered)),
+            ev("f", "resolved", 5_000, Some(Status::Resolved)),
+        ];
+        let expected = fold(&events);
+        assert_eq!(expected.status, Status::Resolved);
+        assert_eq!(expected.triggered_at, 1_000);
+        assert_eq!(expected.acknowledged_at, Some(2_000));
+        assert_eq!(expected.resolved_at, Some(5_000), "a reopen extends the incident");
+        assert_eq!(expected.time_to_resolve_minutes, Some(4_000.0 / 60_000.0));
+        // All rotations and reversals, plus duplicates.
+        for r in 0..events.len() {
+            let mut order = events.clone();
+            order.rotate_left(r);
+            assert_eq!(fold(&order), expected, "rotation {r}");
+            order.reverse();
+            assert_eq!(fold(&order), expected, "reversed rotation {r}");
+            let mut dup = order.clone();
+            dup.extend(order.iter().cloned());
+            assert_eq!(fold(&dup), expected, "duplicated rotation {r}");
+        }
+    }
+
+    #[test]
+    fn a_reopened_incident_is_open_with_no_resolution() {
+        let inc = fold(&[
+            ev("a", "triggered", 1_000, Some(Status::Triggered)),
+            ev("d", "resolved", 3_000, Some(Status::Resolved)),
+            ev("e", "reopened", 4_000, Some(Status::Triggered)),
+        ]);
+        assert_eq!(inc.status, Status::Triggered);
+        assert_eq!(inc.resolved_at, None);
+        assert_eq!(inc.time_to_resolve_minutes, None);
+    }
+}
