@@ -1,0 +1,240 @@
+//! Test harness: the real application on port 0, over SQLite (a temp file) or, when
+//! `TEST_DATABASE_URL` is set, PostgreSQL in a schema of its own, with helpers that sign requests
+//! the way the senders do.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use postmortem::config::Config;
+use postmortem::ingest::signature::sign_pagerduty;
+use postmortem::startup::Application;
+use postmortem::store::Store;
+use reqwest::{Response, StatusCode};
+use secrecy::SecretString;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+pub const PD_SECRET: &str = "test-pagerduty-secret";
+pub const PD_OLD_SECRET: &str = "previous-pagerduty-secret";
+pub const INGEST_TOKEN: &str = "test-ingest-token";
+pub const API_TOKEN: &str = "test-api-token";
+
+pub fn reference(path: &str) -> String {
+    let p = format!("{}/../shared/reference/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("reading {p}: {e}"))
+}
+
+/// Compact bytes of a JSON document (the pretty files are sent as they are, too).
+pub fn compact(json: &str) -> String {
+    serde_json::to_string(&serde_json::from_str::<Value>(json).unwrap()).unwrap()
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+static CLEANED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+/// A fresh, isolated database URL, plus the temp dir that holds a SQLite file.
+pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    match std::env::var("TEST_DATABASE_URL").ok().filter(|s| !s.is_empty()) {
+        Some(base) => {
+            let pid = std::process::id();
+            let admin = Store::connect_without_migrating(&base).await.expect("TEST_DATABASE_URL reachable");
+            // Test binaries run one after another: drop schemas earlier binaries left behind.
+            CLEANED
+                .get_or_init(|| async {
+                    let rows: Vec<(String,)> = sqlx::query_as(
+                        "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'pmt\\_%'",
+                    )
+                    .fetch_all(admin.pool())
+                    .await
+                    .unwrap_or_default();
+                    for (name,) in rows.into_iter().filter(|(n,)| !n.starts_with(&format!("pmt_{pid}_"))) {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE")))
+                            .execute(admin.pool())
+                            .await;
+                    }
+                })
+                .await;
+            let schema = format!("pmt_{pid}_{}", COUNTER.fetch_add(1, Ordering::SeqCst));
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                .execute(admin.pool())
+                .await
+                .expect("create test schema");
+            admin.close().await;
+            let sep = if base.contains('?') { '&' } else { '?' };
+            (format!("{base}{sep}options[search_path]={schema}"), None)
+        }
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            (format!("sqlite://{}", dir.path().join("test.db").display()), Some(dir))
+        }
+    }
+}
+
+pub fn test_config(database_url: &str) -> Config {
+    let mut c = Config::default();
+    c.database_url = database_url.to_string();
+    c.pagerduty_webhook_secrets = vec![SecretString::from(PD_SECRET), SecretString::from(PD_OLD_SECRET)];
+    c.ingest_token = Some(SecretString::from(INGEST_TOKEN));
+    c.api_token = Some(SecretString::from(API_TOKEN));
+    c.draft_delay_secs = 0;
+    c.job_poll_millis = 50;
+    c
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub store: Store,
+    pub database_url: String,
+    shutdown: CancellationToken,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let (url, dir) = fresh_database().await;
+    let mut config = test_config(&url);
+    adjust(&mut config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app = Application::build(config, listener).await.expect("app builds");
+    let base = format!("http://{}", app.local_addr());
+    let store = app.state().store.clone();
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    TestApp {
+        base,
+        http: reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap(),
+        store,
+        database_url: url,
+        shutdown,
+        server: Some(server),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// Posts a PagerDuty webhook body signed with the current secret.
+    pub async fn post_pagerduty(&self, body: &str) -> Response {
+        self.post_pagerduty_signed(body, Some(&sign_pagerduty(PD_SECRET, body.as_bytes()))).await
+    }
+
+    pub async fn post_pagerduty_signed(&self, body: &str, signature: Option<&str>) -> Response {
+        let mut r = self
+            .http
+            .post(format!("{}/webhooks/pagerduty", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(s) = signature {
+            r = r.header("x-pagerduty-signature", s);
+        }
+        r.send().await.unwrap()
+    }
+
+    pub async fn post_changes(&self, body: &str) -> Response {
+        self.http
+            .post(format!("{}/webhooks/changes", self.base))
+            .bearer_auth(INGEST_TOKEN)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(API_TOKEN)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let r = self.get(path).await;
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "GET {path}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Waits until the incident has a postmortem, and returns it.
+    pub async fn wait_for_postmortem(&self, id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let r = self.get(&format!("/api/incidents/{id}/postmortem")).await;
+            if r.status() == StatusCode::OK {
+                return r.json().await.unwrap();
+            }
+            assert!(Instant::now() < deadline, "no postmortem for {id}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Replays the bundled demo incidents (changes first, then webhooks in time order).
+    pub async fn replay_demo(&self) {
+        let r = self.post_changes(postmortem::demo::CHANGE_EVENTS).await;
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let mut lines: Vec<(String, &str)> = postmortem::demo::PAGERDUTY_EVENTS
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (v["event"]["occurred_at"].as_str().unwrap().to_string(), l)
+            })
+            .collect();
+        lines.sort();
+        for (_, l) in lines {
+            assert_eq!(self.post_pagerduty(l).await.status(), StatusCode::ACCEPTED);
+        }
+    }
+
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(h) = self.server.take() {
+            let _ = h.await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// A PagerDuty webhook body for an incident event, shaped like the reference bodies.
+pub fn pd_event(event_id: &str, event_type: &str, incident: &str, status: &str, at: &str) -> String {
+    serde_json::json!({
+        "event": {
+            "id": event_id, "event_type": event_type, "resource_type": "incident", "occurred_at": at,
+            "agent": {"id": "PU1", "type": "user_reference", "summary": "Alex Responder"},
+            "client": null,
+            "data": {
+                "id": incident, "type": "incident", "number": 7, "status": status,
+                "title": format!("Checkout errors ({incident})"),
+                "service": {"id": "PSVC1", "type": "service_reference", "summary": "Payments-API"},
+                "assignees": [{"id": "PU1", "type": "user_reference", "summary": "Alex Responder"}],
+                "teams": [], "priority": null, "urgency": "high"
+            }
+        }
+    })
+    .to_string()
+}
+
+pub fn pd_note(event_id: &str, incident: &str, at: &str, text: &str) -> String {
+    serde_json::json!({
+        "event": {
+            "id": event_id, "event_type": "incident.annotated", "resource_type": "incident", "occurred_at": at,
+            "agent": {"id": "PU1", "type": "user_reference", "summary": "Alex Responder"},
+            "client": null,
+            "data": {"incident": {"id": incident, "type": "incident_reference"}, "id": "PN1", "content": text, "type": "incident_note"}
+        }
+    })
+    .to_string()
+}

@@ -1,0 +1,189 @@
+//! The binary itself: the demo, CLI errors, and a SIGKILL under load losing nothing acknowledged.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::*;
+use postmortem::ingest::signature::sign_pagerduty;
+use reqwest::StatusCode;
+use tokio::sync::Mutex;
+
+const BIN: &str = env!("CARGO_BIN_EXE_postmortem");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn serve(db: &str, port: u16) -> Child {
+    Command::new(BIN)
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db)
+        .env("POSTMORTEM_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PAGERDUTY_WEBHOOK_SECRETS", PD_SECRET)
+        .env("POSTMORTEM_API_TOKEN", API_TOKEN)
+        .env("POSTMORTEM_DRAFT_DELAY_SECS", "2")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts")
+}
+
+async fn wait_healthy(http: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(r) = http.get(format!("{base}/healthz")).send().await
+            && r.status() == StatusCode::OK
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server at {base} never became healthy");
+}
+
+#[tokio::test]
+async fn a_sigkill_under_load_loses_no_acknowledged_event_and_pending_drafts_complete() {
+    let (db, _dir) = fresh_database().await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let mut server = serve(&db, port);
+    wait_healthy(&http, &base).await;
+
+    let acked = Arc::new(Mutex::new(Vec::<(String, String, bool)>::new()));
+    let count = Arc::new(AtomicUsize::new(0));
+    let mut senders = Vec::new();
+    for w in 0..4 {
+        let (http, base, acked, count) = (http.clone(), base.clone(), acked.clone(), count.clone());
+        senders.push(tokio::spawn(async move {
+            for i in 0..100 {
+                let inc = format!("PK{w}X{i}");
+                for (kind, status, minute) in [("triggered", "triggered", 10), ("resolved", "resolved", 40)] {
+                    let eid = format!("{inc}-{kind}");
+                    let body = pd_event(&eid, &format!("incident.{kind}"), &inc, status, &format!("2026-10-02T10:{minute}:00Z"));
+                    let sent = http
+                        .post(format!("{base}/webhooks/pagerduty"))
+                        .header("x-pagerduty-signature", sign_pagerduty(PD_SECRET, body.as_bytes()))
+                        .body(body)
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status() == StatusCode::ACCEPTED => {
+                            acked.lock().await.push((inc.clone(), eid, kind == "resolved"));
+                            count.fetch_add(1, Ordering::SeqCst);
+                        }
+                        _ => return, // the server is gone
+                    }
+                }
+            }
+        }));
+    }
+    while count.load(Ordering::SeqCst) < 150 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    server.kill().expect("SIGKILL"); // Child::kill is SIGKILL on Unix
+    server.wait().unwrap();
+    for s in senders {
+        s.await.unwrap();
+    }
+    let acked = acked.lock().await.clone();
+    assert!(acked.len() >= 150);
+
+    let mut server = serve(&db, port);
+    wait_healthy(&http, &base).await;
+    let get = |path: String| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            http.get(format!("{base}{path}")).bearer_auth(API_TOKEN).send().await.unwrap()
+        }
+    };
+    for (inc, eid, _) in &acked {
+        let r = get(format!("/api/incidents/{inc}/timeline")).await;
+        assert_eq!(r.status(), StatusCode::OK, "{inc} lost");
+        let tl: serde_json::Value = r.json().await.unwrap();
+        let wanted = format!("pagerduty:{eid}");
+        assert!(
+            tl["timeline"].as_array().unwrap().iter().any(|e| e["evidence_id"] == wanted.as_str()),
+            "acknowledged {wanted} lost"
+        );
+    }
+    // Every acknowledged resolution had a draft scheduled; they complete after the restart.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for (inc, _, resolved) in acked.iter().filter(|a| a.2) {
+        assert!(*resolved);
+        loop {
+            if get(format!("/api/incidents/{inc}/postmortem")).await.status() == StatusCode::OK {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the draft of {inc} never completed");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[test]
+fn the_demo_prints_the_payments_postmortem_and_a_line_per_other_incident() {
+    let out = Command::new(BIN).arg("demo").env_remove("DATABASE_URL").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("# Postmortem: payments-api"), "{text}");
+    let first = text.lines().find(|l| l.starts_with("1. ")).expect("a ranked hypothesis");
+    assert!(first.contains("`change:deploy-4821`"), "{first}");
+    let others: Vec<&str> = text.lines().filter(|l| l.starts_with("- P") && l.contains(" — ")).collect();
+    assert_eq!(others.len(), 4, "{text}");
+    assert!(others.iter().any(|l| l.contains("change:idx-rebuild-118")), "{others:?}");
+}
+
+#[test]
+fn cli_errors_are_messages_with_a_non_zero_exit() {
+    let out = Command::new(BIN)
+        .arg("serve")
+        .env("POSTMORTEM_LISTEN", "0.0.0.0:0")
+        .env_remove("POSTMORTEM_API_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("POSTMORTEM_API_TOKEN"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("x.db").display());
+    let out = Command::new(BIN).args(["draft", "PNOPE"]).env("DATABASE_URL", &db).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no incident PNOPE"));
+    let out = Command::new(BIN).args(["draft", "bad/id"]).env("DATABASE_URL", &db).output().unwrap();
+    assert!(!out.status.success());
+    let out = Command::new(BIN).arg("migrate").env("DATABASE_URL", "mysql://x").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported DATABASE_URL"));
+    let out = Command::new(BIN).arg("print-config").output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("[services.payments-api]"));
+}
+
+#[tokio::test]
+async fn draft_print_writes_a_new_revision_from_the_command_line() {
+    let app = spawn_app().await;
+    app.replay_demo().await;
+    app.wait_for_postmortem("PAUTH9M").await;
+    let url = app.database_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(BIN).args(["draft", "PAUTH9M", "--print"]).env("DATABASE_URL", url).output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.contains("## Root-cause hypotheses"));
+    assert!(md.contains("`change:mig-0057`"));
+    assert!(md.contains("Acknowledgement took 21 min, over the 15-minute target"), "{md}");
+}
