@@ -12,7 +12,11 @@ use crate::startup::{self, Application};
 use crate::store::Store;
 
 #[derive(Parser, Debug)]
-#[command(name = "postmortem", version, about = "Drafts evidence-cited postmortems from incidents")]
+#[command(
+    name = "postmortem",
+    version,
+    about = "Drafts evidence-cited postmortems from incidents"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -49,8 +53,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load()?;
             Store::connect(&config.database_url)
                 .await
-                .with_context(|| format!("migrating {}", startup::redact_url(&config.database_url)))?;
-            println!("migrations applied to {}", startup::redact_url(&config.database_url));
+                .with_context(|| {
+                    format!("migrating {}", startup::redact_url(&config.database_url))
+                })?;
+            println!(
+                "migrations applied to {}",
+                startup::redact_url(&config.database_url)
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve => {

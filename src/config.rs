@@ -235,11 +235,17 @@ impl Config {
         }
         or_set(&mut self.pagerduty_api_token, secret(f.pagerduty_api_token));
         set(&mut self.pagerduty_api_url, f.pagerduty_api_url);
-        or_set(&mut self.slack_signing_secret, secret(f.slack_signing_secret));
+        or_set(
+            &mut self.slack_signing_secret,
+            secret(f.slack_signing_secret),
+        );
         or_set(&mut self.slack_bot_token, secret(f.slack_bot_token));
         set(&mut self.slack_api_url, f.slack_api_url);
         or_set(&mut self.slack_report_channel, f.slack_report_channel);
-        or_set(&mut self.github_webhook_secret, secret(f.github_webhook_secret));
+        or_set(
+            &mut self.github_webhook_secret,
+            secret(f.github_webhook_secret),
+        );
         or_set(&mut self.openai_api_key, secret(f.openai_api_key));
         or_set(&mut self.openai_base_url, f.openai_base_url);
         or_set(&mut self.llm_model, f.llm_model);
@@ -285,20 +291,38 @@ impl Config {
                 .map(|s| SecretString::from(s.to_string()))
                 .collect();
         }
-        or_set(&mut self.pagerduty_api_token, secret("PAGERDUTY_API_TOKEN")?);
+        or_set(
+            &mut self.pagerduty_api_token,
+            secret("PAGERDUTY_API_TOKEN")?,
+        );
         set(&mut self.pagerduty_api_url, env.var("PAGERDUTY_API_URL"));
-        or_set(&mut self.slack_signing_secret, secret("SLACK_SIGNING_SECRET")?);
+        or_set(
+            &mut self.slack_signing_secret,
+            secret("SLACK_SIGNING_SECRET")?,
+        );
         or_set(&mut self.slack_bot_token, secret("SLACK_BOT_TOKEN")?);
         set(&mut self.slack_api_url, env.var("SLACK_API_URL"));
-        or_set(&mut self.slack_report_channel, env.var("SLACK_REPORT_CHANNEL"));
-        or_set(&mut self.github_webhook_secret, secret("GITHUB_WEBHOOK_SECRET")?);
+        or_set(
+            &mut self.slack_report_channel,
+            env.var("SLACK_REPORT_CHANNEL"),
+        );
+        or_set(
+            &mut self.github_webhook_secret,
+            secret("GITHUB_WEBHOOK_SECRET")?,
+        );
         or_set(&mut self.openai_api_key, secret("OPENAI_API_KEY")?);
         or_set(&mut self.openai_base_url, env.var("OPENAI_BASE_URL"));
         or_set(&mut self.llm_model, env.var("POSTMORTEM_LLM_MODEL"));
-        or_set(&mut self.embedding_model, env.var("POSTMORTEM_EMBEDDING_MODEL"));
+        or_set(
+            &mut self.embedding_model,
+            env.var("POSTMORTEM_EMBEDDING_MODEL"),
+        );
         or_set(&mut self.prometheus_url, env.var("PROMETHEUS_URL"));
         or_set(&mut self.openlineage_url, env.var("OPENLINEAGE_URL"));
-        set(&mut self.report_schedule, env.var("POSTMORTEM_REPORT_SCHEDULE"));
+        set(
+            &mut self.report_schedule,
+            env.var("POSTMORTEM_REPORT_SCHEDULE"),
+        );
         or_set(
             &mut self.templates_dir,
             env.var("POSTMORTEM_TEMPLATES_DIR").map(PathBuf::from),
@@ -436,7 +460,10 @@ mod tests {
         assert_eq!(c.draft_delay_secs, 7);
         assert_eq!(c.api_token.as_ref().unwrap().expose_secret(), "s3cret");
         assert_eq!(c.pagerduty_webhook_secrets.len(), 2);
-        assert!(!format!("{c:?}").contains("s3cret"), "secrets stay out of Debug");
+        assert!(
+            !format!("{c:?}").contains("s3cret"),
+            "secrets stay out of Debug"
+        );
     }
 
     #[test]
@@ -463,10 +490,19 @@ mod tests {
                 ..Default::default()
             },
         );
-        assert_eq!(c.service_for_pagerduty(Some("PXPAY01"), Some("Whatever")), "payments-api");
-        assert_eq!(c.service_for_pagerduty(Some("PZZ"), Some(" Search-API ")), "search-api");
+        assert_eq!(
+            c.service_for_pagerduty(Some("PXPAY01"), Some("Whatever")),
+            "payments-api"
+        );
+        assert_eq!(
+            c.service_for_pagerduty(Some("PZZ"), Some(" Search-API ")),
+            "search-api"
+        );
         assert_eq!(c.resolve_service_name("PAYMENTS"), "payments-api");
-        assert_eq!(c.service_for_routing_key("rk1").as_deref(), Some("payments-api"));
+        assert_eq!(
+            c.service_for_routing_key("rk1").as_deref(),
+            Some("payments-api")
+        );
         assert_eq!(c.service_for_routing_key("nope"), None);
     }
 }

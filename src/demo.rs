@@ -46,7 +46,9 @@ pub async fn run() -> anyhow::Result<ExitCode> {
 }
 
 async fn tour(base: &str) -> anyhow::Result<ExitCode> {
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
     let started = Instant::now();
     let r = http
         .post(format!("{base}/webhooks/changes"))
@@ -63,17 +65,26 @@ async fn tour(base: &str) -> anyhow::Result<ExitCode> {
     let mut lines: Vec<(String, &str)> = Vec::new();
     for line in PAGERDUTY_EVENTS.lines().filter(|l| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line).context("bundled fixture")?;
-        lines.push((v["event"]["occurred_at"].as_str().unwrap_or("").to_string(), line));
+        lines.push((
+            v["event"]["occurred_at"].as_str().unwrap_or("").to_string(),
+            line,
+        ));
     }
     lines.sort();
     for (_, line) in &lines {
         let v: serde_json::Value = serde_json::from_str(line)?;
-        if let Some(id) = v["event"]["data"]["id"].as_str().filter(|_| v["event"]["data"]["type"] == "incident") {
+        if let Some(id) = v["event"]["data"]["id"]
+            .as_str()
+            .filter(|_| v["event"]["data"]["type"] == "incident")
+        {
             incidents.insert(id.to_string());
         }
         let r = http
             .post(format!("{base}/webhooks/pagerduty"))
-            .header("x-pagerduty-signature", sign_pagerduty(SECRET, line.as_bytes()))
+            .header(
+                "x-pagerduty-signature",
+                sign_pagerduty(SECRET, line.as_bytes()),
+            )
             .header("content-type", "application/json")
             .body(line.to_string())
             .send()
@@ -97,7 +108,9 @@ async fn tour(base: &str) -> anyhow::Result<ExitCode> {
         .map(|(_, d)| d)
         .context("the featured payments-api incident was not drafted")?;
     let md = http
-        .get(format!("{base}/api/incidents/{FEATURED}/postmortem?format=markdown"))
+        .get(format!(
+            "{base}/api/incidents/{FEATURED}/postmortem?format=markdown"
+        ))
         .bearer_auth(API)
         .send()
         .await?
@@ -105,7 +118,10 @@ async fn tour(base: &str) -> anyhow::Result<ExitCode> {
         .text()
         .await?;
     println!("{md}");
-    println!("---\nOther incidents (drafted by the {} drafter):", featured["drafter"].as_str().unwrap_or("?"));
+    println!(
+        "---\nOther incidents (drafted by the {} drafter):",
+        featured["drafter"].as_str().unwrap_or("?")
+    );
     for (id, d) in drafts.iter().filter(|(id, _)| id != FEATURED) {
         let top = &d["root_cause_hypotheses"][0];
         let cause = if top.is_null() {
@@ -129,7 +145,11 @@ async fn tour(base: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn wait_for_draft(http: &reqwest::Client, base: &str, id: &str) -> anyhow::Result<serde_json::Value> {
+async fn wait_for_draft(
+    http: &reqwest::Client,
+    base: &str,
+    id: &str,
+) -> anyhow::Result<serde_json::Value> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let r = http

@@ -19,7 +19,8 @@ impl IncidentId {
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         let ok = !s.is_empty()
             && s.len() <= 64
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
         if ok {
             Ok(Self(s.to_string()))
         } else {
@@ -91,7 +92,11 @@ impl<'de> Deserialize<'de> for Severity {
         let s = match &v {
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Number(n) => n.to_string(),
-            _ => return Err(serde::de::Error::custom("severity must be a string or number")),
+            _ => {
+                return Err(serde::de::Error::custom(
+                    "severity must be a string or number",
+                ));
+            }
         };
         Self::parse(&s).map_err(serde::de::Error::custom)
     }
@@ -227,11 +232,16 @@ pub mod rfc3339 {
     }
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Millis, D::Error> {
         let s = String::deserialize(d)?;
-        parse_time(&s).map(to_millis).map_err(serde::de::Error::custom)
+        parse_time(&s)
+            .map(to_millis)
+            .map_err(serde::de::Error::custom)
     }
     pub mod option {
         use super::*;
-        pub fn serialize<S: serde::Serializer>(ms: &Option<Millis>, s: S) -> Result<S::Ok, S::Error> {
+        pub fn serialize<S: serde::Serializer>(
+            ms: &Option<Millis>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
             match ms {
                 Some(ms) => s.serialize_str(&fmt_time(*ms)),
                 None => s.serialize_none(),
@@ -241,8 +251,12 @@ pub mod rfc3339 {
             d: D,
         ) -> Result<Option<Millis>, D::Error> {
             let s = Option::<String>::deserialize(d)?;
-            s.map(|s| parse_time(&s).map(to_millis).map_err(serde::de::Error::custom))
-                .transpose()
+            s.map(|s| {
+                parse_time(&s)
+                    .map(to_millis)
+                    .map_err(serde::de::Error::custom)
+            })
+            .transpose()
         }
     }
 }
@@ -267,9 +281,22 @@ mod tests {
         }
         assert!(Severity::parse("sev6").is_err());
         assert!(Severity::parse("high").is_err());
-        assert_eq!(Severity::from_pagerduty(Some("P1"), Some("low")).unwrap().level(), 1);
-        assert_eq!(Severity::from_pagerduty(None, Some("high")).unwrap().level(), 2);
-        assert_eq!(Severity::from_pagerduty(None, Some("low")).unwrap().level(), 4);
+        assert_eq!(
+            Severity::from_pagerduty(Some("P1"), Some("low"))
+                .unwrap()
+                .level(),
+            1
+        );
+        assert_eq!(
+            Severity::from_pagerduty(None, Some("high"))
+                .unwrap()
+                .level(),
+            2
+        );
+        assert_eq!(
+            Severity::from_pagerduty(None, Some("low")).unwrap().level(),
+            4
+        );
         assert!(Severity::from_pagerduty(None, None).is_none());
     }
 

@@ -6,7 +6,10 @@ use clap::Parser;
 async fn main() -> std::process::ExitCode {
     let cli = postmortem::cli::Cli::parse();
     // The demo prints a postmortem: keep its log to warnings unless RUST_LOG says otherwise.
-    let quiet = matches!(cli.command, postmortem::cli::Command::Demo | postmortem::cli::Command::PrintConfig);
+    let quiet = matches!(
+        cli.command,
+        postmortem::cli::Command::Demo | postmortem::cli::Command::PrintConfig
+    );
     postmortem::telemetry::init(if quiet { "warn" } else { "info,sqlx=warn" });
     match postmortem::cli::run(cli).await {
         Ok(code) => code,

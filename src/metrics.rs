@@ -41,11 +41,14 @@ impl Metrics {
                 "ingest_latency_seconds",
                 "Seconds from a webhook's arrival to its durable commit",
             )
-            .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ]),
             &["source"],
         )
         .expect("valid metric");
-        let jobs = IntGaugeVec::new(Opts::new("jobs", "Jobs by state"), &["state"]).expect("valid metric");
+        let jobs =
+            IntGaugeVec::new(Opts::new("jobs", "Jobs by state"), &["state"]).expect("valid metric");
         let job_runs = IntCounterVec::new(
             Opts::new("job_runs_total", "Job runs by kind and outcome"),
             &["kind", "outcome"],
@@ -57,8 +60,11 @@ impl Metrics {
         )
         .expect("valid metric");
         let draft_latency = HistogramVec::new(
-            HistogramOpts::new("draft_latency_seconds", "Seconds to draft one incident")
-                .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]),
+            HistogramOpts::new("draft_latency_seconds", "Seconds to draft one incident").buckets(
+                vec![
+                    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+                ],
+            ),
             &["drafter"],
         )
         .expect("valid metric");

@@ -26,14 +26,27 @@ pub struct Application {
 }
 
 /// Everything but the listener: the store, templates and drafter, for the CLI commands too.
-pub async fn components(config: Config) -> anyhow::Result<(Arc<Config>, Store, Arc<Templates>, Metrics, Drafter)> {
-    let templates = Arc::new(Templates::load(config.templates_dir.as_deref()).context("loading templates")?);
+pub async fn components(
+    config: Config,
+) -> anyhow::Result<(Arc<Config>, Store, Arc<Templates>, Metrics, Drafter)> {
+    let templates =
+        Arc::new(Templates::load(config.templates_dir.as_deref()).context("loading templates")?);
     let store = Store::connect(&config.database_url)
         .await
-        .with_context(|| format!("opening the database at {}", redact_url(&config.database_url)))?;
+        .with_context(|| {
+            format!(
+                "opening the database at {}",
+                redact_url(&config.database_url)
+            )
+        })?;
     let metrics = Metrics::new();
     let config = Arc::new(config);
-    let drafter = Drafter::new(store.clone(), config.clone(), templates.clone(), metrics.clone());
+    let drafter = Drafter::new(
+        store.clone(),
+        config.clone(),
+        templates.clone(),
+        metrics.clone(),
+    );
     Ok((config, store, templates, metrics, drafter))
 }
 
@@ -60,7 +73,9 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
@@ -117,7 +132,9 @@ pub fn cancel_on_signal(token: CancellationToken) {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         let term = async {
-            if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            if let Ok(mut s) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            {
                 s.recv().await;
             } else {
                 std::future::pending::<()>().await;

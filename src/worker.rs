@@ -61,7 +61,12 @@ impl Worker {
 
     async fn run_job(&self, job: Job) {
         let heartbeat = {
-            let (store, owner, id, lease) = (self.store.clone(), self.owner.clone(), job.id.clone(), self.lease);
+            let (store, owner, id, lease) = (
+                self.store.clone(),
+                self.owner.clone(),
+                job.id.clone(),
+                self.lease,
+            );
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(lease / 3).await;
@@ -77,14 +82,24 @@ impl Worker {
         let now = now_millis();
         match result {
             Ok(()) => {
-                self.metrics.job_runs.with_label_values(&[&job.kind, "done"]).inc();
+                self.metrics
+                    .job_runs
+                    .with_label_values(&[&job.kind, "done"])
+                    .inc();
                 if let Err(e) = self.store.complete_job(&job.id, &self.owner, now).await {
                     tracing::warn!(job.id = %job.id, error = %e, "could not mark job done");
                 }
             }
             Err(message) => {
-                let outcome = if job.attempts >= job.max_attempts { "failed" } else { "retry" };
-                self.metrics.job_runs.with_label_values(&[&job.kind, outcome]).inc();
+                let outcome = if job.attempts >= job.max_attempts {
+                    "failed"
+                } else {
+                    "retry"
+                };
+                self.metrics
+                    .job_runs
+                    .with_label_values(&[&job.kind, outcome])
+                    .inc();
                 tracing::warn!(job.id = %job.id, job.kind = %job.kind, attempts = job.attempts, error = %message, "job failed");
                 if let Err(e) = self.store.fail_job(&job, &self.owner, &message, now).await {
                     tracing::warn!(job.id = %job.id, error = %e, "could not record job failure");
@@ -103,7 +118,11 @@ impl Worker {
                     .transpose()
                     .map_err(|e| e.to_string())?
                     .ok_or("draft job without an incident")?;
-                let drafted = self.drafter.draft(&id, false).await.map_err(|e| e.to_string())?;
+                let drafted = self
+                    .drafter
+                    .draft(&id, false)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 tracing::info!(incident.id = %id, revision = drafted.revision, created = drafted.created, "drafted");
                 Ok(())
             }

@@ -22,7 +22,10 @@ const SECTIONS: &[&str] = &[
 ];
 
 fn top_cause(p: &Value) -> String {
-    p["root_cause_hypotheses"][0]["evidence_ids"][0].as_str().unwrap_or("").to_string()
+    p["root_cause_hypotheses"][0]["evidence_ids"][0]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
 }
 
 #[tokio::test]
@@ -43,16 +46,26 @@ async fn the_demo_incidents_rank_their_true_causes_above_every_decoy() {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            p = app.get_json(&format!("/api/incidents/{id}/postmortem")).await;
+            p = app
+                .get_json(&format!("/api/incidents/{id}/postmortem"))
+                .await;
         }
-        assert_eq!(top_cause(&p), cause, "{id}: {:#}", p["root_cause_hypotheses"]);
+        assert_eq!(
+            top_cause(&p),
+            cause,
+            "{id}: {:#}",
+            p["root_cause_hypotheses"]
+        );
         let ids: Vec<&str> = p["root_cause_hypotheses"]
             .as_array()
             .unwrap()
             .iter()
             .map(|h| h["evidence_ids"][0].as_str().unwrap())
             .collect();
-        assert!(!ids.contains(&"change:flag-311"), "changes after the trigger are not causes");
+        assert!(
+            !ids.contains(&"change:flag-311"),
+            "changes after the trigger are not causes"
+        );
     }
 }
 
@@ -73,7 +86,13 @@ async fn every_citation_in_a_draft_points_at_evidence_that_exists() {
         known.insert(format!("change:{}", c["id"].as_str().unwrap()));
     }
     let mut cited = Vec::new();
-    for section in ["contributing_factors", "what_went_well", "what_went_poorly", "action_items", "root_cause_hypotheses"] {
+    for section in [
+        "contributing_factors",
+        "what_went_well",
+        "what_went_poorly",
+        "action_items",
+        "root_cause_hypotheses",
+    ] {
         for item in p[section].as_array().unwrap() {
             for id in item["evidence_ids"].as_array().unwrap() {
                 cited.push(id.as_str().unwrap().to_string());
@@ -99,21 +118,43 @@ async fn the_postmortem_comes_as_json_markdown_and_html_with_every_section_in_or
     let app = spawn_app().await;
     app.replay_demo().await;
     app.wait_for_postmortem("PPAY42X").await;
-    let md = app.get("/api/incidents/PPAY42X/postmortem?format=markdown").await.text().await.unwrap();
+    let md = app
+        .get("/api/incidents/PPAY42X/postmortem?format=markdown")
+        .await
+        .text()
+        .await
+        .unwrap();
     let mut last = 0;
     for s in SECTIONS {
         let at = md.find(s).unwrap_or_else(|| panic!("missing {s}"));
         assert!(at >= last, "{s} out of order");
         last = at;
     }
-    assert_eq!(app.get("/api/incidents/PPAY42X/postmortem?format=md").await.text().await.unwrap(), md);
-    let r = app.get("/api/incidents/PPAY42X/postmortem?format=html").await;
+    assert_eq!(
+        app.get("/api/incidents/PPAY42X/postmortem?format=md")
+            .await
+            .text()
+            .await
+            .unwrap(),
+        md
+    );
+    let r = app
+        .get("/api/incidents/PPAY42X/postmortem?format=html")
+        .await;
     assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
     let html = r.text().await.unwrap();
     assert!(html.contains("<h2 id=\"hypotheses\">Root-cause hypotheses</h2>"));
     assert!(html.contains("change:deploy-4821"));
-    assert_eq!(app.get("/api/incidents/PPAY42X/postmortem?format=pdf").await.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(app.get("/api/incidents/PNONE/postmortem").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/api/incidents/PPAY42X/postmortem?format=pdf")
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.get("/api/incidents/PNONE/postmortem").await.status(),
+        StatusCode::NOT_FOUND
+    );
     // Missing evidence is said, not skipped.
     assert!(md.contains("No metrics were connected"), "{md}");
 }
@@ -126,13 +167,19 @@ async fn a_requested_redraft_adds_a_revision_and_reports_its_job() {
     let rev = first["revision"].as_i64().unwrap();
     let r = app
         .http
-        .post(format!("{}/api/incidents/PSRCH3K/postmortem/draft", app.base))
+        .post(format!(
+            "{}/api/incidents/PSRCH3K/postmortem/draft",
+            app.base
+        ))
         .bearer_auth(API_TOKEN)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
-    let job_id = r.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
+    let job_id = r.json::<Value>().await.unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for _ in 0..200 {
         let job = app.get_json(&format!("/api/jobs/{job_id}")).await;
         if job["state"] == "done" {
@@ -142,7 +189,9 @@ async fn a_requested_redraft_adds_a_revision_and_reports_its_job() {
     }
     let job = app.get_json(&format!("/api/jobs/{job_id}")).await;
     assert_eq!(job["state"], "done");
-    let revisions = app.get_json("/api/incidents/PSRCH3K/postmortem/revisions").await;
+    let revisions = app
+        .get_json("/api/incidents/PSRCH3K/postmortem/revisions")
+        .await;
     let n = revisions["revisions"].as_array().unwrap().len() as i64;
     assert!(n >= rev, "revisions are kept");
     let r = app
@@ -158,14 +207,34 @@ async fn a_requested_redraft_adds_a_revision_and_reports_its_job() {
 #[tokio::test]
 async fn an_incident_with_no_changes_or_notes_says_what_evidence_is_missing() {
     let app = spawn_app().await;
-    app.post_pagerduty(&pd_event("B1", "incident.triggered", "PBARE1", "triggered", "2026-10-02T10:00:00Z")).await;
-    app.post_pagerduty(&pd_event("B2", "incident.resolved", "PBARE1", "resolved", "2026-10-02T11:30:00Z")).await;
+    app.post_pagerduty(&pd_event(
+        "B1",
+        "incident.triggered",
+        "PBARE1",
+        "triggered",
+        "2026-10-02T10:00:00Z",
+    ))
+    .await;
+    app.post_pagerduty(&pd_event(
+        "B2",
+        "incident.resolved",
+        "PBARE1",
+        "resolved",
+        "2026-10-02T11:30:00Z",
+    ))
+    .await;
     let p = app.wait_for_postmortem("PBARE1").await;
     assert!(p["root_cause_hypotheses"].as_array().unwrap().is_empty());
     let md = p["markdown"].as_str().unwrap();
-    assert!(md.contains("No change was recorded on payments-api"), "{md}");
+    assert!(
+        md.contains("No change was recorded on payments-api"),
+        "{md}"
+    );
     assert!(md.contains("Nobody acknowledged the page"), "{md}");
     assert!(md.contains("over the 60-minute target"), "{md}");
     let missing = p["missing_evidence"].to_string();
-    assert!(missing.contains("No change events were recorded"), "{missing}");
+    assert!(
+        missing.contains("No change events were recorded"),
+        "{missing}"
+    );
 }

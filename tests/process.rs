@@ -15,7 +15,11 @@ use tokio::sync::Mutex;
 const BIN: &str = env!("CARGO_BIN_EXE_postmortem");
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn serve(db: &str, port: u16) -> Child {
@@ -53,7 +57,10 @@ async fn a_sigkill_under_load_loses_no_acknowledged_event_and_pending_drafts_com
     let (db, _dir) = fresh_database().await;
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let mut server = serve(&db, port);
     wait_healthy(&http, &base).await;
 
@@ -65,18 +72,32 @@ async fn a_sigkill_under_load_loses_no_acknowledged_event_and_pending_drafts_com
         senders.push(tokio::spawn(async move {
             for i in 0..100 {
                 let inc = format!("PK{w}X{i}");
-                for (kind, status, minute) in [("triggered", "triggered", 10), ("resolved", "resolved", 40)] {
+                for (kind, status, minute) in
+                    [("triggered", "triggered", 10), ("resolved", "resolved", 40)]
+                {
                     let eid = format!("{inc}-{kind}");
-                    let body = pd_event(&eid, &format!("incident.{kind}"), &inc, status, &format!("2026-10-02T10:{minute}:00Z"));
+                    let body = pd_event(
+                        &eid,
+                        &format!("incident.{kind}"),
+                        &inc,
+                        status,
+                        &format!("2026-10-02T10:{minute}:00Z"),
+                    );
                     let sent = http
                         .post(format!("{base}/webhooks/pagerduty"))
-                        .header("x-pagerduty-signature", sign_pagerduty(PD_SECRET, body.as_bytes()))
+                        .header(
+                            "x-pagerduty-signature",
+                            sign_pagerduty(PD_SECRET, body.as_bytes()),
+                        )
                         .body(body)
                         .send()
                         .await;
                     match sent {
                         Ok(r) if r.status() == StatusCode::ACCEPTED => {
-                            acked.lock().await.push((inc.clone(), eid, kind == "resolved"));
+                            acked
+                                .lock()
+                                .await
+                                .push((inc.clone(), eid, kind == "resolved"));
                             count.fetch_add(1, Ordering::SeqCst);
                         }
                         _ => return, // the server is gone
@@ -102,7 +123,11 @@ async fn a_sigkill_under_load_loses_no_acknowledged_event_and_pending_drafts_com
         let http = http.clone();
         let base = base.clone();
         async move {
-            http.get(format!("{base}{path}")).bearer_auth(API_TOKEN).send().await.unwrap()
+            http.get(format!("{base}{path}"))
+                .bearer_auth(API_TOKEN)
+                .send()
+                .await
+                .unwrap()
         }
     };
     for (inc, eid, _) in &acked {
@@ -111,7 +136,11 @@ async fn a_sigkill_under_load_loses_no_acknowledged_event_and_pending_drafts_com
         let tl: serde_json::Value = r.json().await.unwrap();
         let wanted = format!("pagerduty:{eid}");
         assert!(
-            tl["timeline"].as_array().unwrap().iter().any(|e| e["evidence_id"] == wanted.as_str()),
+            tl["timeline"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["evidence_id"] == wanted.as_str()),
             "acknowledged {wanted} lost"
         );
     }
@@ -120,10 +149,17 @@ async fn a_sigkill_under_load_loses_no_acknowledged_event_and_pending_drafts_com
     for (inc, _, resolved) in acked.iter().filter(|a| a.2) {
         assert!(*resolved);
         loop {
-            if get(format!("/api/incidents/{inc}/postmortem")).await.status() == StatusCode::OK {
+            if get(format!("/api/incidents/{inc}/postmortem"))
+                .await
+                .status()
+                == StatusCode::OK
+            {
                 break;
             }
-            assert!(Instant::now() < deadline, "the draft of {inc} never completed");
+            assert!(
+                Instant::now() < deadline,
+                "the draft of {inc} never completed"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -133,15 +169,32 @@ async fn a_sigkill_under_load_loses_no_acknowledged_event_and_pending_drafts_com
 
 #[test]
 fn the_demo_prints_the_payments_postmortem_and_a_line_per_other_incident() {
-    let out = Command::new(BIN).arg("demo").env_remove("DATABASE_URL").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN)
+        .arg("demo")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("# Postmortem: payments-api"), "{text}");
-    let first = text.lines().find(|l| l.starts_with("1. ")).expect("a ranked hypothesis");
+    let first = text
+        .lines()
+        .find(|l| l.starts_with("1. "))
+        .expect("a ranked hypothesis");
     assert!(first.contains("`change:deploy-4821`"), "{first}");
-    let others: Vec<&str> = text.lines().filter(|l| l.starts_with("- P") && l.contains(" — ")).collect();
+    let others: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("- P") && l.contains(" — "))
+        .collect();
     assert_eq!(others.len(), 4, "{text}");
-    assert!(others.iter().any(|l| l.contains("change:idx-rebuild-118")), "{others:?}");
+    assert!(
+        others.iter().any(|l| l.contains("change:idx-rebuild-118")),
+        "{others:?}"
+    );
 }
 
 #[test]
@@ -157,14 +210,42 @@ fn cli_errors_are_messages_with_a_non_zero_exit() {
 
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("x.db").display());
-    let out = Command::new(BIN).args(["draft", "PNOPE"]).env("DATABASE_URL", &db).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["draft", "PNOPE"])
+        .env("DATABASE_URL", &db)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no incident PNOPE"));
-    let out = Command::new(BIN).args(["draft", "bad/id"]).env("DATABASE_URL", &db).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["draft", "bad/id"])
+        .env("DATABASE_URL", &db)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    let out = Command::new(BIN).arg("migrate").env("DATABASE_URL", "mysql://x").output().unwrap();
+    let out = Command::new(BIN)
+        .arg("migrate")
+        .env("DATABASE_URL", "mysql://x")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported DATABASE_URL"));
+    // A broken user template stops the server at start-up, naming the template.
+    let templates = tempfile::tempdir().unwrap();
+    std::fs::write(templates.path().join("postmortem.md.tera"), "{% if %}").unwrap();
+    let out = Command::new(BIN)
+        .arg("serve")
+        .env("DATABASE_URL", &db)
+        .env("POSTMORTEM_LISTEN", "127.0.0.1:0")
+        .env("POSTMORTEM_TEMPLATES_DIR", templates.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("postmortem.md.tera"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = Command::new(BIN).arg("print-config").output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("[services.payments-api]"));
@@ -177,13 +258,24 @@ async fn draft_print_writes_a_new_revision_from_the_command_line() {
     app.wait_for_postmortem("PAUTH9M").await;
     let url = app.database_url.clone();
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(BIN).args(["draft", "PAUTH9M", "--print"]).env("DATABASE_URL", url).output().unwrap()
+        Command::new(BIN)
+            .args(["draft", "PAUTH9M", "--print"])
+            .env("DATABASE_URL", url)
+            .output()
+            .unwrap()
     })
     .await
     .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(md.contains("## Root-cause hypotheses"));
     assert!(md.contains("`change:mig-0057`"));
-    assert!(md.contains("Acknowledgement took 21 min, over the 15-minute target"), "{md}");
+    assert!(
+        md.contains("Acknowledgement took 21 min, over the 15-minute target"),
+        "{md}"
+    );
 }

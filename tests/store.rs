@@ -27,11 +27,17 @@ async fn migrations_are_idempotent() {
 async fn a_due_job_is_claimed_once_and_an_expired_lease_is_claimed_again() {
     let (s, _d) = store().await;
     let id = s.enqueue_job(DRAFT, Some("P1"), NOW).await.unwrap();
-    assert!(s.claim_job("a", NOW - 1, 1_000).await.unwrap().is_none(), "not due yet");
+    assert!(
+        s.claim_job("a", NOW - 1, 1_000).await.unwrap().is_none(),
+        "not due yet"
+    );
     let job = s.claim_job("a", NOW, 1_000).await.unwrap().unwrap();
     assert_eq!(job.id, id);
     assert_eq!(job.attempts, 1);
-    assert!(s.claim_job("b", NOW + 500, 1_000).await.unwrap().is_none(), "leased to a");
+    assert!(
+        s.claim_job("b", NOW + 500, 1_000).await.unwrap().is_none(),
+        "leased to a"
+    );
     // a died: after the lease, b takes it over, and a can no longer complete it.
     let again = s.claim_job("b", NOW + 1_001, 1_000).await.unwrap().unwrap();
     assert_eq!(again.id, id);
@@ -39,7 +45,12 @@ async fn a_due_job_is_claimed_once_and_an_expired_lease_is_claimed_again() {
     assert!(!s.complete_job(&id, "a", NOW + 1_100).await.unwrap());
     assert!(s.complete_job(&id, "b", NOW + 1_100).await.unwrap());
     assert_eq!(s.job(&id).await.unwrap().unwrap().state, "done");
-    assert!(s.claim_job("c", NOW + 10_000_000, 1_000).await.unwrap().is_none());
+    assert!(
+        s.claim_job("c", NOW + 10_000_000, 1_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -56,7 +67,12 @@ async fn failures_retry_with_backoff_then_stay_failed_and_visible() {
         if attempt < 5 {
             assert_eq!(after.state, "pending");
             assert_eq!(after.run_at, now + backoff_millis(attempt));
-            assert!(s.claim_job("w", now + backoff_millis(attempt) - 1, 60_000).await.unwrap().is_none());
+            assert!(
+                s.claim_job("w", now + backoff_millis(attempt) - 1, 60_000)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
             now += backoff_millis(attempt);
         } else {
             assert_eq!(after.state, "failed");
@@ -81,7 +97,11 @@ async fn concurrent_workers_never_claim_the_same_job() {
     let (s, _d) = store().await;
     let mut ids = BTreeSet::new();
     for i in 0..40 {
-        ids.insert(s.enqueue_job(DRAFT, Some(&format!("P{i}")), NOW).await.unwrap());
+        ids.insert(
+            s.enqueue_job(DRAFT, Some(&format!("P{i}")), NOW)
+                .await
+                .unwrap(),
+        );
     }
     let mut tasks = Vec::new();
     for w in 0..4 {

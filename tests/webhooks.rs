@@ -31,12 +31,31 @@ async fn every_reference_body_is_accepted_signed_compact_and_pretty() {
         // The compact bytes of the same event are a different body but the same event id.
         let r = app.post_pagerduty(&compact(&pretty)).await;
         assert_eq!(r.status(), StatusCode::ACCEPTED, "{name} compact");
-        assert_eq!(r.json::<Value>().await.unwrap()["status"], "duplicate", "{name}");
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["status"],
+            "duplicate",
+            "{name}"
+        );
     }
     let note = app.get_json("/api/incidents/Q3B15VLMF3ASBD/timeline").await;
-    let texts: Vec<&str> = note["timeline"].as_array().unwrap().iter().map(|e| e["text"].as_str().unwrap()).collect();
-    assert!(texts.iter().any(|t| t.contains("Running KILL on long-running queries")), "{texts:?}");
-    assert!(texts.iter().any(|t| t.contains("Investigating a P1 incident")), "status update text kept");
+    let texts: Vec<&str> = note["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("Running KILL on long-running queries")),
+        "{texts:?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("Investigating a P1 incident")),
+        "status update text kept"
+    );
     let inc = app.get_json("/api/incidents/PFQZPSY").await;
     assert_eq!(inc["service"], "pig208");
     assert_eq!(inc["severity"], "sev2");
@@ -53,7 +72,11 @@ async fn a_body_signed_with_the_previous_secret_or_among_several_signatures_is_a
     let both = format!("v1=0000,{}", sign_pagerduty("unknown", body.as_bytes()));
     let r = app.post_pagerduty_signed(&body, Some(&both)).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let rotating = format!("{}, {}", sign_pagerduty("unknown", body.as_bytes()), sign_pagerduty(PD_SECRET, body.as_bytes()));
+    let rotating = format!(
+        "{}, {}",
+        sign_pagerduty("unknown", body.as_bytes()),
+        sign_pagerduty(PD_SECRET, body.as_bytes())
+    );
     let r = app.post_pagerduty_signed(&body, Some(&rotating)).await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
 }
@@ -67,12 +90,32 @@ async fn tampered_or_unsigned_webhooks_are_rejected_with_401_and_stored_nowhere(
     let r = app.post_pagerduty_signed(&tampered, Some(&sig)).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let e: Value = r.json().await.unwrap();
-    assert!(e["error"].as_str().unwrap().contains("X-PagerDuty-Signature"));
+    assert!(
+        e["error"]
+            .as_str()
+            .unwrap()
+            .contains("X-PagerDuty-Signature")
+    );
     let r = app.post_pagerduty_signed(&body, None).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get("/api/incidents/PFQZPSY").await.status(), StatusCode::NOT_FOUND);
-    let metrics = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains(r#"postmortem_webhooks_total{outcome="unauthorized",source="pagerduty"} 2"#), "{metrics}");
+    assert_eq!(
+        app.get("/api/incidents/PFQZPSY").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .contains(r#"postmortem_webhooks_total{outcome="unauthorized",source="pagerduty"} 2"#),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
@@ -82,13 +125,22 @@ async fn unset_webhook_secrets_answer_503_so_pagerduty_retries() {
     let r = app.post_pagerduty(&body).await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     let e: Value = r.json().await.unwrap();
-    assert!(e["error"].as_str().unwrap().contains("PAGERDUTY_WEBHOOK_SECRETS"));
+    assert!(
+        e["error"]
+            .as_str()
+            .unwrap()
+            .contains("PAGERDUTY_WEBHOOK_SECRETS")
+    );
 }
 
 #[tokio::test]
 async fn malformed_and_oversized_bodies_get_json_errors() {
     let app = spawn_app().await;
-    for bad in ["not json", "{}", r#"{"event":{"id":"x","event_type":"incident.triggered","occurred_at":"yesterday","data":{}}}"#] {
+    for bad in [
+        "not json",
+        "{}",
+        r#"{"event":{"id":"x","event_type":"incident.triggered","occurred_at":"yesterday","data":{}}}"#,
+    ] {
         let r = app.post_pagerduty(bad).await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
         let e: Value = r.json().await.unwrap();
@@ -104,16 +156,37 @@ async fn malformed_and_oversized_bodies_get_json_errors() {
 #[tokio::test]
 async fn events_in_any_order_and_repeated_give_one_correct_incident() {
     let events = [
-        pd_event("E1", "incident.triggered", "PORDER1", "triggered", "2026-10-02T14:00:00Z"),
-        pd_event("E2", "incident.acknowledged", "PORDER1", "acknowledged", "2026-10-02T14:05:00Z"),
+        pd_event(
+            "E1",
+            "incident.triggered",
+            "PORDER1",
+            "triggered",
+            "2026-10-02T14:00:00Z",
+        ),
+        pd_event(
+            "E2",
+            "incident.acknowledged",
+            "PORDER1",
+            "acknowledged",
+            "2026-10-02T14:05:00Z",
+        ),
         pd_note("E3", "PORDER1", "2026-10-02T14:10:00Z", "Pool exhausted"),
-        pd_event("E4", "incident.resolved", "PORDER1", "resolved", "2026-10-02T14:30:00Z"),
+        pd_event(
+            "E4",
+            "incident.resolved",
+            "PORDER1",
+            "resolved",
+            "2026-10-02T14:30:00Z",
+        ),
     ];
     let mut outcomes = Vec::new();
     for order in [[0, 1, 2, 3], [3, 2, 1, 0], [3, 0, 2, 1]] {
         let app = spawn_app().await;
         for i in order {
-            assert_eq!(app.post_pagerduty(&events[i]).await.status(), StatusCode::ACCEPTED);
+            assert_eq!(
+                app.post_pagerduty(&events[i]).await.status(),
+                StatusCode::ACCEPTED
+            );
         }
         // Repeats, as PagerDuty's at-least-once delivery sends them.
         for e in &events {
@@ -122,7 +195,11 @@ async fn events_in_any_order_and_repeated_give_one_correct_incident() {
         }
         let inc = app.get_json("/api/incidents/PORDER1").await;
         let tl = app.get_json("/api/incidents/PORDER1/timeline").await;
-        assert_eq!(tl["timeline"].as_array().unwrap().len(), 4, "each event once");
+        assert_eq!(
+            tl["timeline"].as_array().unwrap().len(),
+            4,
+            "each event once"
+        );
         outcomes.push((inc, tl));
     }
     let (inc, _) = &outcomes[0];
@@ -143,34 +220,72 @@ async fn a_reopen_extends_the_incident_and_cancels_the_pending_draft() {
     let app = spawn_app_with(|c| c.draft_delay_secs = 3600).await;
     let id = "PREOPEN";
     for e in [
-        pd_event("R1", "incident.triggered", id, "triggered", "2026-10-02T10:00:00Z"),
-        pd_event("R2", "incident.resolved", id, "resolved", "2026-10-02T10:20:00Z"),
+        pd_event(
+            "R1",
+            "incident.triggered",
+            id,
+            "triggered",
+            "2026-10-02T10:00:00Z",
+        ),
+        pd_event(
+            "R2",
+            "incident.resolved",
+            id,
+            "resolved",
+            "2026-10-02T10:20:00Z",
+        ),
     ] {
         app.post_pagerduty(&e).await;
     }
     let jobs = app.get_json(&format!("/api/jobs?incident_id={id}")).await;
     assert_eq!(jobs["jobs"][0]["state"], "pending");
-    app.post_pagerduty(&pd_event("R3", "incident.reopened", id, "triggered", "2026-10-02T10:30:00Z")).await;
+    app.post_pagerduty(&pd_event(
+        "R3",
+        "incident.reopened",
+        id,
+        "triggered",
+        "2026-10-02T10:30:00Z",
+    ))
+    .await;
     let inc = app.get_json(&format!("/api/incidents/{id}")).await;
     assert_eq!(inc["status"], "triggered");
     assert!(inc["resolved_at"].is_null());
     let jobs = app.get_json(&format!("/api/jobs?incident_id={id}")).await;
     assert_eq!(jobs["jobs"][0]["state"], "cancelled");
-    app.post_pagerduty(&pd_event("R4", "incident.resolved", id, "resolved", "2026-10-02T11:00:00Z")).await;
+    app.post_pagerduty(&pd_event(
+        "R4",
+        "incident.resolved",
+        id,
+        "resolved",
+        "2026-10-02T11:00:00Z",
+    ))
+    .await;
     let inc = app.get_json(&format!("/api/incidents/{id}")).await;
     assert_eq!(inc["resolved_at"], "2026-10-02T11:00:00Z");
     assert_eq!(inc["time_to_resolve_minutes"], 60.0);
-    let jobs = app.get_json(&format!("/api/jobs?incident_id={id}&state=pending")).await;
-    assert_eq!(jobs["jobs"].as_array().unwrap().len(), 1, "the next resolution schedules a new draft");
+    let jobs = app
+        .get_json(&format!("/api/jobs?incident_id={id}&state=pending"))
+        .await;
+    assert_eq!(
+        jobs["jobs"].as_array().unwrap().len(),
+        1,
+        "the next resolution schedules a new draft"
+    );
 }
 
 #[tokio::test]
 async fn unknown_event_types_and_pings_get_a_2xx() {
     let app = spawn_app().await;
     let unknown = r#"{"event":{"id":"U1","event_type":"incident.conference_bridge.updated","resource_type":"incident","occurred_at":"2026-10-02T10:00:00Z","agent":null,"client":null,"data":{"incident":{"id":"PUNK1","type":"incident_reference"},"type":"conference_bridge"}}}"#;
-    assert_eq!(app.post_pagerduty(unknown).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        app.post_pagerduty(unknown).await.status(),
+        StatusCode::ACCEPTED
+    );
     let future = r#"{"event":{"id":"U2","event_type":"widget.exploded","resource_type":"widget","occurred_at":"2026-10-02T10:00:00Z","data":{"type":"widget"}}}"#;
-    assert_eq!(app.post_pagerduty(future).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        app.post_pagerduty(future).await.status(),
+        StatusCode::ACCEPTED
+    );
 }
 
 #[tokio::test]
@@ -182,10 +297,16 @@ async fn change_events_of_both_formats_are_stored_idempotently() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["evidence_ids"][0], "change:deploy-4821");
     assert_eq!(v["status"], "accepted");
-    assert_eq!(app.post_changes(ours).await.json::<Value>().await.unwrap()["status"], "duplicate");
+    assert_eq!(
+        app.post_changes(ours).await.json::<Value>().await.unwrap()["status"],
+        "duplicate"
+    );
 
-    let reference: Value = serde_json::from_str(&reference("pagerduty/change_events.json")).unwrap();
-    let pd = reference["example_request_go_pagerduty_exact_bytes"].as_str().unwrap();
+    let reference: Value =
+        serde_json::from_str(&reference("pagerduty/change_events.json")).unwrap();
+    let pd = reference["example_request_go_pagerduty_exact_bytes"]
+        .as_str()
+        .unwrap();
     let r = app.post_changes(pd).await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let v: Value = r.json().await.unwrap();
@@ -193,9 +314,21 @@ async fn change_events_of_both_formats_are_stored_idempotently() {
     assert!(id.starts_with("change:pd:"), "{id}");
     let docs = reference["example_request_docs"].to_string();
     let r = app.post_changes(&docs).await;
-    assert_eq!(r.status(), StatusCode::ACCEPTED, "+0000 timestamps are accepted");
-    let stored = app.store.change(id.trim_start_matches("change:")).await.unwrap().unwrap();
-    assert_eq!(stored.service, "test runner", "unmapped routing key falls back to the source");
+    assert_eq!(
+        r.status(),
+        StatusCode::ACCEPTED,
+        "+0000 timestamps are accepted"
+    );
+    let stored = app
+        .store
+        .change(id.trim_start_matches("change:"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.service, "test runner",
+        "unmapped routing key falls back to the source"
+    );
 }
 
 #[tokio::test]
@@ -214,9 +347,14 @@ async fn change_events_need_the_ingest_token_and_valid_fields() {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let e: Value = r.json().await.unwrap();
     assert!(e["error"].as_str().unwrap().contains("kind"), "{e}");
-    let r = app.post_changes(r#"{"routing_key":"k","payload":{"source":"ci"}}"#).await;
+    let r = app
+        .post_changes(r#"{"routing_key":"k","payload":{"source":"ci"}}"#)
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     let closed = spawn_app_with(|c| c.ingest_token = None).await;
-    assert_eq!(closed.post_changes("{}").await.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        closed.post_changes("{}").await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
 }

@@ -12,11 +12,42 @@ use crate::store::incidents::TimelineEntry;
 
 /// Words in a responder's message that mark it as a diagnosis worth carrying into the postmortem.
 const DIAGNOSTIC: &[&str] = &[
-    "exhaust", "saturat", "timeout", "timed out", "leak", "overload", "spike", "lock", "contention",
-    "backlog", "queue", "out of memory", "oom", "cpu", "disk", "because", "caused", "due to",
-    "root cause", "found", "invent", "hallucinat", "stale", "corrupt", "staging", "locked",
+    "exhaust",
+    "saturat",
+    "timeout",
+    "timed out",
+    "leak",
+    "overload",
+    "spike",
+    "lock",
+    "contention",
+    "backlog",
+    "queue",
+    "out of memory",
+    "oom",
+    "cpu",
+    "disk",
+    "because",
+    "caused",
+    "due to",
+    "root cause",
+    "found",
+    "invent",
+    "hallucinat",
+    "stale",
+    "corrupt",
+    "staging",
+    "locked",
 ];
-const FOLLOW_UP: &[&str] = &["follow up", "follow-up", "action item", "todo", "we should", "need to add", "should add"];
+const FOLLOW_UP: &[&str] = &[
+    "follow up",
+    "follow-up",
+    "action item",
+    "todo",
+    "we should",
+    "need to add",
+    "should add",
+];
 
 fn contains_any(text: &str, words: &[&str]) -> bool {
     let t = text.to_lowercase();
@@ -49,7 +80,11 @@ fn last_of<'a>(b: &'a Bundle, kind: &str) -> Option<&'a TimelineEntry> {
 }
 
 fn ids(entries: &[Option<&TimelineEntry>]) -> Vec<String> {
-    entries.iter().flatten().map(|e| e.evidence_id.clone()).collect()
+    entries
+        .iter()
+        .flatten()
+        .map(|e| e.evidence_id.clone())
+        .collect()
 }
 
 /// Drafts a postmortem from the bundle. `start` is the incident's impact start (the first
@@ -91,7 +126,8 @@ pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
             version: c.version.clone(),
             author: c.author.clone(),
             url: c.url.clone(),
-            minutes_before_trigger: ((inc.triggered_at - c.at) as f64 / 60_000.0 * 10.0).round() / 10.0,
+            minutes_before_trigger: ((inc.triggered_at - c.at) as f64 / 60_000.0 * 10.0).round()
+                / 10.0,
         })
         .collect();
 
@@ -143,7 +179,11 @@ pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
 
 fn hypothesis_text(c: &Candidate, service: &str) -> String {
     let ch = c.change;
-    let version = ch.version.as_deref().map(|v| format!(" ({v})")).unwrap_or_default();
+    let version = ch
+        .version
+        .as_deref()
+        .map(|v| format!(" ({v})"))
+        .unwrap_or_default();
     let place = if c.same_service {
         format!("on {service}")
     } else {
@@ -239,7 +279,11 @@ fn impact(
     let inc = &b.incident;
     let mut statements = Vec::new();
     statements.push(Finding::new(
-        format!("{} was affected from {} UTC (first trigger).", inc.service, fmt_time(inc.triggered_at)),
+        format!(
+            "{} was affected from {} UTC (first trigger).",
+            inc.service,
+            fmt_time(inc.triggered_at)
+        ),
         ids(&[trigger]),
     ));
     match inc.resolved_at {
@@ -251,16 +295,27 @@ fn impact(
             ),
             ids(&[resolve]),
         )),
-        None => statements.push(Finding::new("Not resolved when this draft was made.", vec![])),
+        None => statements.push(Finding::new(
+            "Not resolved when this draft was made.",
+            vec![],
+        )),
     }
     match inc.time_to_acknowledge_minutes {
-        Some(m) => statements.push(Finding::new(format!("Acknowledged after {}.", fmt_minutes(m)), ids(&[ack]))),
+        Some(m) => statements.push(Finding::new(
+            format!("Acknowledged after {}.", fmt_minutes(m)),
+            ids(&[ack]),
+        )),
         None => statements.push(Finding::new(
             "No acknowledgement was recorded, so time to acknowledge is unknown.",
             ids(&[trigger]),
         )),
     }
-    for e in b.timeline.iter().filter(|e| e.kind == "status_update") {
+    for e in b
+        .timeline
+        .iter()
+        .filter(|e| e.kind == "status_update")
+        .take(MAX_QUOTES)
+    {
         statements.push(Finding::new(
             format!("Status update: \"{}\"", clip(&e.text, 280)),
             vec![e.evidence_id.clone()],
@@ -293,18 +348,33 @@ fn response(
     let (mut well, mut poorly) = (Vec::new(), Vec::new());
     match inc.time_to_acknowledge_minutes {
         Some(m) if m <= cfg.ack_target_minutes => well.push(Finding::new(
-            format!("Acknowledged in {}, within the {}-minute target.", fmt_minutes(m), cfg.ack_target_minutes),
+            format!(
+                "Acknowledged in {}, within the {}-minute target.",
+                fmt_minutes(m),
+                cfg.ack_target_minutes
+            ),
             ids(&[trigger, ack]),
         )),
         Some(m) => poorly.push(Finding::new(
-            format!("Acknowledgement took {}, over the {}-minute target.", fmt_minutes(m), cfg.ack_target_minutes),
+            format!(
+                "Acknowledgement took {}, over the {}-minute target.",
+                fmt_minutes(m),
+                cfg.ack_target_minutes
+            ),
             ids(&[trigger, ack]),
         )),
-        None => poorly.push(Finding::new("Nobody acknowledged the page.", ids(&[trigger]))),
+        None => poorly.push(Finding::new(
+            "Nobody acknowledged the page.",
+            ids(&[trigger]),
+        )),
     }
     if let Some(m) = inc.time_to_resolve_minutes {
         let f = |word: &str| {
-            format!("Resolved in {}, {word} the {}-minute target.", fmt_minutes(m), cfg.resolve_target_minutes)
+            format!(
+                "Resolved in {}, {word} the {}-minute target.",
+                fmt_minutes(m),
+                cfg.resolve_target_minutes
+            )
         };
         if m <= cfg.resolve_target_minutes {
             well.push(Finding::new(f("within"), ids(&[trigger, resolve])));
@@ -316,10 +386,14 @@ fn response(
         .timeline
         .iter()
         .filter(|e| is_human(&e.kind) && mentions_rollback(&e.text))
+        .take(MAX_QUOTES)
         .map(|e| e.evidence_id.clone())
         .collect();
     if !rollbacks.is_empty() {
-        well.push(Finding::new("Responders mitigated by rolling back the suspect change.", rollbacks));
+        well.push(Finding::new(
+            "Responders mitigated by rolling back the suspect change.",
+            rollbacks,
+        ));
     }
     let updates: Vec<String> = b
         .timeline
@@ -329,32 +403,82 @@ fn response(
         .collect();
     if !updates.is_empty() {
         well.push(Finding::new(
-            format!("Stakeholders were kept informed with {} status update(s).", updates.len()),
+            format!(
+                "Stakeholders were kept informed with {} status update(s).",
+                updates.len()
+            ),
             updates,
         ));
     }
-    let reopens: Vec<String> = b.timeline.iter().filter(|e| e.kind == "reopened").map(|e| e.evidence_id.clone()).collect();
+    let reopens: Vec<String> = b
+        .timeline
+        .iter()
+        .filter(|e| e.kind == "reopened")
+        .map(|e| e.evidence_id.clone())
+        .collect();
     if !reopens.is_empty() {
         poorly.push(Finding::new(
-            format!("The incident was resolved too early and reopened {} time(s).", reopens.len()),
+            format!(
+                "The incident was resolved too early and reopened {} time(s).",
+                reopens.len()
+            ),
             reopens,
         ));
     }
-    let escalations: Vec<String> = b.timeline.iter().filter(|e| e.kind == "escalated").map(|e| e.evidence_id.clone()).collect();
+    let escalations: Vec<String> = b
+        .timeline
+        .iter()
+        .filter(|e| e.kind == "escalated")
+        .map(|e| e.evidence_id.clone())
+        .collect();
     if !escalations.is_empty() {
-        poorly.push(Finding::new(format!("The page escalated {} time(s).", escalations.len()), escalations));
+        poorly.push(Finding::new(
+            format!("The page escalated {} time(s).", escalations.len()),
+            escalations,
+        ));
     }
     (well, poorly)
 }
 
-fn contributing_factors(b: &Bundle, start: i64, top: &[&Candidate]) -> Vec<Finding> {
-    let mut out: Vec<Finding> = b
+/// How many responder messages a section quotes at most (a channel may hold thousands).
+const MAX_QUOTES: usize = 8;
+
+/// The responder messages that read most like a diagnosis: notes before chat, more diagnostic words
+/// first, then time order.
+fn diagnoses(b: &Bundle) -> Vec<&TimelineEntry> {
+    let mut scored: Vec<(usize, &TimelineEntry)> = b
         .timeline
         .iter()
-        .filter(|e| is_human(&e.kind) && e.kind != "status_update" && contains_any(&e.text, DIAGNOSTIC))
+        .filter(|e| is_human(&e.kind) && e.kind != "status_update")
+        .filter_map(|e| {
+            let t = e.text.to_lowercase();
+            let hits = DIAGNOSTIC.iter().filter(|w| t.contains(*w)).count();
+            (hits > 0).then_some((hits + if e.kind == "note" { 2 } else { 0 }, e))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.at.cmp(&b.1.at)));
+    let mut chosen: Vec<&TimelineEntry> = scored
+        .into_iter()
+        .take(MAX_QUOTES)
+        .map(|(_, e)| e)
+        .collect();
+    chosen.sort_by_key(|e| e.at);
+    chosen
+}
+
+fn contributing_factors(b: &Bundle, start: i64, top: &[&Candidate]) -> Vec<Finding> {
+    let mut out: Vec<Finding> = diagnoses(b)
+        .into_iter()
         .map(|e| {
-            let who = e.author.as_deref().map(|a| format!("{a}: ")).unwrap_or_default();
-            Finding::new(format!("{who}\"{}\"", clip(&e.text, 240)), vec![e.evidence_id.clone()])
+            let who = e
+                .author
+                .as_deref()
+                .map(|a| format!("{a}: "))
+                .unwrap_or_default();
+            Finding::new(
+                format!("{who}\"{}\"", clip(&e.text, 240)),
+                vec![e.evidence_id.clone()],
+            )
         })
         .collect();
     let hour_before: Vec<String> = b
@@ -373,7 +497,10 @@ fn contributing_factors(b: &Bundle, start: i64, top: &[&Candidate]) -> Vec<Findi
             hour_before,
         ));
     }
-    if let Some(c) = top.first().filter(|c| c.confidence >= 0.4 && !c.same_service) {
+    if let Some(c) = top
+        .first()
+        .filter(|c| c.confidence >= 0.4 && !c.same_service)
+    {
         out.push(Finding::new(
             format!("The suspect change was made on another service ({}), outside the incident team's view.", c.change.service),
             vec![c.change.evidence_id()],
@@ -382,7 +509,12 @@ fn contributing_factors(b: &Bundle, start: i64, top: &[&Candidate]) -> Vec<Findi
     out
 }
 
-fn action_items(b: &Bundle, cfg: &DraftingConfig, top: &[&Candidate], ack: Option<&TimelineEntry>) -> Vec<ActionItem> {
+fn action_items(
+    b: &Bundle,
+    cfg: &DraftingConfig,
+    top: &[&Candidate],
+    ack: Option<&TimelineEntry>,
+) -> Vec<ActionItem> {
     let inc = &b.incident;
     let mut out = Vec::new();
     let item = |text: String, evidence_ids: Vec<String>| ActionItem {
@@ -399,19 +531,38 @@ fn action_items(b: &Bundle, cfg: &DraftingConfig, top: &[&Candidate], ack: Optio
         let s = &c.change.summary;
         let svc = &c.change.service;
         let text = match c.change.kind {
-            ChangeKind::Config => format!("Validate config changes like \"{s}\" before rollout (limits and schema checks in CI) and roll them out to {svc} through a canary with automatic rollback."),
-            ChangeKind::Deploy => format!("Gate {svc} deploys on a canary that compares error rate and latency with the baseline and rolls back automatically (cause: \"{s}\")."),
-            ChangeKind::FeatureFlag => format!("Roll out flag changes like \"{s}\" progressively (1% → 10% → 100%) with an error-rate guardrail and a kill switch."),
-            ChangeKind::Migration => format!("Rehearse migrations like \"{s}\" on a production-sized copy and run them with lock and statement timeouts."),
-            ChangeKind::Infra => format!("Apply infrastructure changes like \"{s}\" one zone at a time, with health checks gating the rest."),
-            ChangeKind::Data => format!("Validate data versions before {svc} reads them (\"{s}\"): check provenance (no staging sources in production) and pin readers to a reviewed version."),
-            ChangeKind::Model => format!("Gate model promotions like \"{s}\" on an offline evaluation and a shadow deployment."),
-            ChangeKind::Prompt => format!("Version prompt templates (a new version for every change, unlike \"{s}\") and gate them on an evaluation set."),
+            ChangeKind::Config => format!(
+                "Validate config changes like \"{s}\" before rollout (limits and schema checks in CI) and roll them out to {svc} through a canary with automatic rollback."
+            ),
+            ChangeKind::Deploy => format!(
+                "Gate {svc} deploys on a canary that compares error rate and latency with the baseline and rolls back automatically (cause: \"{s}\")."
+            ),
+            ChangeKind::FeatureFlag => format!(
+                "Roll out flag changes like \"{s}\" progressively (1% → 10% → 100%) with an error-rate guardrail and a kill switch."
+            ),
+            ChangeKind::Migration => format!(
+                "Rehearse migrations like \"{s}\" on a production-sized copy and run them with lock and statement timeouts."
+            ),
+            ChangeKind::Infra => format!(
+                "Apply infrastructure changes like \"{s}\" one zone at a time, with health checks gating the rest."
+            ),
+            ChangeKind::Data => format!(
+                "Validate data versions before {svc} reads them (\"{s}\"): check provenance (no staging sources in production) and pin readers to a reviewed version."
+            ),
+            ChangeKind::Model => format!(
+                "Gate model promotions like \"{s}\" on an offline evaluation and a shadow deployment."
+            ),
+            ChangeKind::Prompt => format!(
+                "Version prompt templates (a new version for every change, unlike \"{s}\") and gate them on an evaluation set."
+            ),
         };
         out.push(item(text, vec![c.change.evidence_id()]));
     }
     let human: Vec<&TimelineEntry> = b.timeline.iter().filter(|e| is_human(&e.kind)).collect();
-    if let Some(first) = human.iter().find(|e| contains_any(&e.text, &["exhaust", "saturat"])) {
+    if let Some(first) = human
+        .iter()
+        .find(|e| contains_any(&e.text, &["exhaust", "saturat"]))
+    {
         out.push(item(
             format!(
                 "Alert on saturation before exhaustion (the responders found: \"{}\").",
@@ -420,12 +571,20 @@ fn action_items(b: &Bundle, cfg: &DraftingConfig, top: &[&Candidate], ack: Optio
             vec![first.evidence_id.clone()],
         ));
     }
-    for e in human {
-        if contains_any(&e.text, FOLLOW_UP) {
-            out.push(item(format!("Follow up: \"{}\".", clip(&e.text, 200)), vec![e.evidence_id.clone()]));
-        }
+    for e in human
+        .into_iter()
+        .filter(|e| contains_any(&e.text, FOLLOW_UP))
+        .take(MAX_QUOTES)
+    {
+        out.push(item(
+            format!("Follow up: \"{}\".", clip(&e.text, 200)),
+            vec![e.evidence_id.clone()],
+        ));
     }
-    if let Some(m) = inc.time_to_acknowledge_minutes.filter(|m| *m > cfg.ack_target_minutes) {
+    if let Some(m) = inc
+        .time_to_acknowledge_minutes
+        .filter(|m| *m > cfg.ack_target_minutes)
+    {
         out.push(item(
             format!(
                 "Review paging and escalation for {}: acknowledgement took {} against a {}-minute target.",

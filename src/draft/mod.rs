@@ -46,7 +46,12 @@ pub struct Drafter {
 }
 
 impl Drafter {
-    pub fn new(store: Store, config: Arc<Config>, templates: Arc<Templates>, metrics: Metrics) -> Self {
+    pub fn new(
+        store: Store,
+        config: Arc<Config>,
+        templates: Arc<Templates>,
+        metrics: Metrics,
+    ) -> Self {
         Self {
             store,
             config,
@@ -62,7 +67,10 @@ impl Drafter {
         let started = Instant::now();
         let result = self.draft_inner(id, force, started).await;
         let outcome = if result.is_ok() { "ok" } else { "error" };
-        self.metrics.drafts.with_label_values(&["evidence", outcome]).inc();
+        self.metrics
+            .drafts
+            .with_label_values(&["evidence", outcome])
+            .inc();
         self.metrics
             .draft_latency
             .with_label_values(&["evidence"])
@@ -70,7 +78,12 @@ impl Drafter {
         result
     }
 
-    async fn draft_inner(&self, id: &IncidentId, force: bool, started: Instant) -> Result<Drafted, DraftError> {
+    async fn draft_inner(
+        &self,
+        id: &IncidentId,
+        force: bool,
+        started: Instant,
+    ) -> Result<Drafted, DraftError> {
         let bundle = Bundle::gather(&self.store, &self.config, id)
             .await?
             .ok_or_else(|| DraftError::NotFound(id.clone()))?;
@@ -88,7 +101,8 @@ impl Drafter {
                 postmortem: doc,
             });
         }
-        let mut doc = evidence_drafter::draft(&bundle, &self.config.drafting, bundle.incident.triggered_at);
+        let mut doc =
+            evidence_drafter::draft(&bundle, &self.config.drafting, bundle.incident.triggered_at);
         let now = now_millis();
         let trace_id = current_trace_id();
         doc.generated_at = fmt_time(now);

@@ -3,6 +3,8 @@
 //! a responder's message that names it or its rollback, being on the incident's own service, how
 //! shortly before the start it landed, and how risky its kind is.
 
+use std::collections::{BTreeSet, HashMap, HashSet};
+
 use crate::domain::{ChangeKind, Millis};
 use crate::evidence::is_human;
 use crate::ingest::changes::Change;
@@ -56,8 +58,21 @@ pub fn kind_weight(kind: ChangeKind) -> f64 {
 
 /// Words that mark a change as routine (docs, typos, dashboards…), whatever its kind.
 const ROUTINE: &[&str] = &[
-    "readme", "docs", "documentation", "typo", "comment", "changelog", "dashboard", "runbook",
-    "lint", "formatting", "chore", "copy edit", "test-only", "tests only", "license",
+    "readme",
+    "docs",
+    "documentation",
+    "typo",
+    "comment",
+    "changelog",
+    "dashboard",
+    "runbook",
+    "lint",
+    "formatting",
+    "chore",
+    "copy edit",
+    "test-only",
+    "tests only",
+    "license",
 ];
 
 pub fn is_routine(summary: &str) -> bool {
@@ -65,15 +80,33 @@ pub fn is_routine(summary: &str) -> bool {
     ROUTINE.iter().any(|w| s.contains(w))
 }
 
-const ROLLBACK: &[&str] = &["roll back", "rolled back", "rolling back", "rollback", "revert", "reverted", "reverting", "undo"];
+const ROLLBACK: &[&str] = &[
+    "roll back",
+    "rolled back",
+    "rolling back",
+    "rollback",
+    "revert",
+    "reverted",
+    "reverting",
+    "undo",
+];
 
 const STOP: &[&str] = &[
     "the", "and", "for", "from", "with", "into", "to", "on", "in", "of", "a", "an", "by", "at",
     "is", "was", "new", "add", "update", "change", "set",
 ];
 
-fn tokens(s: &str) -> Vec<String> {
-    s.to_lowercase()
+/// Whole tokens keep `._-:@/` (`deploy-4821`, `v1.42.0`, `fees_corpus@commit:abc`); fine tokens split
+/// those too, except `.` and `_` (`fees_corpus`, `4821`). Both lower-cased.
+fn whole_tokens(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !(c.is_alphanumeric() || "._-:@/".contains(c)))
+        .map(|t| t.trim_matches(|c: char| ".:-/@".contains(c)))
+        .filter(|t| t.len() >= 2)
+        .map(str::to_lowercase)
+}
+
+fn fine_tokens(text: &str) -> Vec<String> {
+    text.to_lowercase()
         .split(|c: char| !(c.is_alphanumeric() || c == '.' || c == '_'))
         .map(|t| t.trim_matches('.'))
         .filter(|t| t.len() >= 2 && !STOP.contains(t))
@@ -81,47 +114,91 @@ fn tokens(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// Does `text` name the change: its id, its version, or most of its summary?
-pub fn names(text: &str, c: &Change) -> bool {
-    let lower = text.to_lowercase();
-    let id = c.id.to_lowercase();
-    if id.len() >= 4 && lower.contains(&id) {
-        return true;
-    }
-    if let Some(v) = &c.version {
-        let v = v.to_lowercase();
-        // "rolled back to v1.41.3" names v1.41.3 as the target, not the culprit.
-        if v.len() >= 3 && contains_word(&lower, &v) && !lower.contains(&format!("to {v}")) {
-            return true;
-        }
-    }
-    if lower.contains(&c.summary.to_lowercase()) {
-        return true;
-    }
-    let want = tokens(&c.summary);
-    if want.len() < 2 {
-        return false;
-    }
-    let have: std::collections::BTreeSet<String> = tokens(text).into_iter().collect();
-    let hit = want.iter().filter(|t| have.contains(*t)).count();
-    hit >= 3 && hit as f64 / want.len() as f64 >= 0.6
+/// Responder messages indexed by token, so finding the messages that name a change costs the
+/// postings of that change's tokens, not a pass over every message.
+pub struct MessageIndex {
+    lower: Vec<String>,
+    postings: HashMap<String, Vec<u32>>,
 }
 
-fn contains_word(hay: &str, needle: &str) -> bool {
-    hay.match_indices(needle).any(|(i, _)| {
-        let before_ok = hay[..i]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !(c.is_alphanumeric() || c == '.'));
-        let mut rest = hay[i + needle.len()..].chars();
-        // "v1.42" must not match inside "v1.42.0", but may end a sentence ("… v1.42.").
-        let after_ok = match rest.next() {
-            None => true,
-            Some('.') => rest.next().is_none_or(|c| !c.is_alphanumeric()),
-            Some(c) => !c.is_alphanumeric(),
+impl MessageIndex {
+    pub fn new<'a>(texts: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut lower = Vec::new();
+        let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, text) in texts.into_iter().enumerate() {
+            let mut seen = HashSet::new();
+            for t in whole_tokens(text).chain(fine_tokens(text)) {
+                if seen.insert(t.clone()) {
+                    postings.entry(t).or_default().push(i as u32);
+                }
+            }
+            lower.push(text.to_lowercase());
+        }
+        Self { lower, postings }
+    }
+
+    fn posting(&self, token: &str) -> &[u32] {
+        self.postings.get(token).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Messages holding every whole token of `phrase`, confirmed by `check` on the text.
+    fn phrase(&self, phrase: &str, check: impl Fn(&str) -> bool) -> Vec<u32> {
+        let toks: Vec<String> = whole_tokens(phrase).collect();
+        let Some(first) = toks.first() else {
+            return vec![];
         };
-        before_ok && after_ok
-    })
+        self.posting(first)
+            .iter()
+            .copied()
+            .filter(|&i| {
+                toks[1..]
+                    .iter()
+                    .all(|t| self.posting(t).binary_search(&i).is_ok())
+            })
+            .filter(|&i| check(&self.lower[i as usize]))
+            .collect()
+    }
+
+    /// Messages that name the change: its id, its version, or most of its summary.
+    pub fn naming(&self, c: &Change) -> BTreeSet<u32> {
+        let mut out = BTreeSet::new();
+        let id = c.id.to_lowercase();
+        if id.len() >= 4 {
+            out.extend(self.phrase(&id, |t| t.contains(&id)));
+        }
+        if let Some(v) = c
+            .version
+            .as_deref()
+            .map(str::to_lowercase)
+            .filter(|v| v.len() >= 3)
+        {
+            // "rolled back to v1.41.3" names v1.41.3 as the target, not the culprit.
+            let target = format!("to {v}");
+            out.extend(self.phrase(&v, |t| t.contains(&v) && !t.contains(&target)));
+        }
+        let summary = c.summary.to_lowercase();
+        out.extend(self.phrase(&summary, |t| t.contains(&summary)));
+        let want: BTreeSet<String> = fine_tokens(&c.summary).into_iter().collect();
+        if want.len() >= 2 {
+            let mut hits: HashMap<u32, usize> = HashMap::new();
+            for w in &want {
+                for &i in self.posting(w) {
+                    *hits.entry(i).or_default() += 1;
+                }
+            }
+            out.extend(
+                hits.into_iter()
+                    .filter(|&(_, n)| n >= 3 && n as f64 / want.len() as f64 >= 0.6)
+                    .map(|(i, _)| i),
+            );
+        }
+        out
+    }
+}
+
+/// Does `text` name the change: its id, its version, or most of its summary?
+pub fn names(text: &str, c: &Change) -> bool {
+    !MessageIndex::new([text]).naming(c).is_empty()
 }
 
 pub fn mentions_rollback(text: &str) -> bool {
@@ -137,7 +214,12 @@ pub fn rank<'a>(
     changes: &'a [Change],
     timeline: &[TimelineEntry],
 ) -> Vec<Candidate<'a>> {
-    let human: Vec<&TimelineEntry> = timeline.iter().filter(|e| is_human(&e.kind)).collect();
+    let human: Vec<(&TimelineEntry, bool)> = timeline
+        .iter()
+        .filter(|e| is_human(&e.kind))
+        .map(|e| (e, mentions_rollback(&e.text)))
+        .collect();
+    let index = MessageIndex::new(human.iter().map(|(e, _)| e.text.as_str()));
     let mut out: Vec<Candidate<'a>> = changes
         .iter()
         .filter(|c| c.at <= start)
@@ -146,13 +228,12 @@ pub fn rank<'a>(
             let same_service = c.service == service;
             let mut named_by = Vec::new();
             let mut rolled_back_by = Vec::new();
-            for e in &human {
-                if names(&e.text, c) {
-                    if mentions_rollback(&e.text) {
-                        rolled_back_by.push(e.evidence_id.clone());
-                    } else {
-                        named_by.push(e.evidence_id.clone());
-                    }
+            for i in index.naming(c) {
+                let (e, rollback) = human[i as usize];
+                if rollback {
+                    rolled_back_by.push(e.evidence_id.clone());
+                } else {
+                    named_by.push(e.evidence_id.clone());
                 }
             }
             let routine = is_routine(&c.summary);
@@ -163,14 +244,20 @@ pub fn rank<'a>(
                 + W_SERVICE * if same_service { 1.0 } else { 0.15 }
                 + W_RECENCY * recency
                 + W_KIND * kind;
-            let mut reasons = vec![format!("landed {} before the start", fmt_minutes(minutes_before))];
+            let mut reasons = vec![format!(
+                "landed {} before the start",
+                fmt_minutes(minutes_before)
+            )];
             reasons.push(if same_service {
                 format!("on the incident's service ({service})")
             } else {
                 format!("on another service ({})", c.service)
             });
             if !rolled_back_by.is_empty() {
-                reasons.push(format!("a responder reports rolling it back ({})", rolled_back_by.join(", ")));
+                reasons.push(format!(
+                    "a responder reports rolling it back ({})",
+                    rolled_back_by.join(", ")
+                ));
             }
             if !named_by.is_empty() {
                 reasons.push(format!("a responder names it ({})", named_by.join(", ")));
@@ -227,7 +314,13 @@ mod tests {
     const T0: Millis = 1_800_000_000_000;
     const MIN: Millis = 60_000;
 
-    fn change(id: &str, service: &str, kind: ChangeKind, summary: &str, minutes_before: i64) -> Change {
+    fn change(
+        id: &str,
+        service: &str,
+        kind: ChangeKind,
+        summary: &str,
+        minutes_before: i64,
+    ) -> Change {
         Change {
             id: id.into(),
             service: service.into(),
@@ -261,7 +354,13 @@ mod tests {
     fn a_recent_change_on_the_service_beats_an_older_one() {
         let cs = [
             change("old", "svc", ChangeKind::Deploy, "Add retry metrics", 600),
-            change("recent", "svc", ChangeKind::Deploy, "Bump client library", 20),
+            change(
+                "recent",
+                "svc",
+                ChangeKind::Deploy,
+                "Bump client library",
+                20,
+            ),
         ];
         assert_eq!(top(&cs, &[]), "recent");
     }
@@ -278,7 +377,13 @@ mod tests {
     #[test]
     fn changes_after_the_start_are_never_candidates() {
         let cs = [
-            change("before", "svc", ChangeKind::Deploy, "Bump client library", 300),
+            change(
+                "before",
+                "svc",
+                ChangeKind::Deploy,
+                "Bump client library",
+                300,
+            ),
             change("after", "svc", ChangeKind::Config, "Raise pool size", -5),
         ];
         let r = rank("svc", T0, &cs, &[]);
@@ -289,7 +394,13 @@ mod tests {
     #[test]
     fn a_responder_naming_a_change_outranks_recency() {
         let cs = [
-            change("named", "svc", ChangeKind::Deploy, "Raise DB statement timeout", 300),
+            change(
+                "named",
+                "svc",
+                ChangeKind::Deploy,
+                "Raise DB statement timeout",
+                300,
+            ),
             change("recent", "svc", ChangeKind::Config, "Tune cache size", 5),
         ];
         let notes = [note("n1", "Pool is exhausted; rolling back v-named now")];
@@ -304,22 +415,43 @@ mod tests {
     fn a_risky_kind_beats_a_routine_change_at_a_similar_time() {
         let cs = [
             change("docs", "svc", ChangeKind::Deploy, "Fix typo in README", 10),
-            change("flag", "svc", ChangeKind::FeatureFlag, "Enable new checkout flow", 25),
+            change(
+                "flag",
+                "svc",
+                ChangeKind::FeatureFlag,
+                "Enable new checkout flow",
+                25,
+            ),
         ];
         assert_eq!(top(&cs, &[]), "flag");
     }
 
     #[test]
     fn naming_needs_the_id_version_or_most_of_the_summary() {
-        let c = change("deploy-4821", "svc", ChangeKind::Deploy, "Raise DB statement timeout 5s -> 30s", 30);
+        let c = change(
+            "deploy-4821",
+            "svc",
+            ChangeKind::Deploy,
+            "Raise DB statement timeout 5s -> 30s",
+            30,
+        );
         assert!(names("rolling back deploy-4821", &c));
         assert!(names("v-deploy-4821 is bad", &c));
-        assert!(names("the raise of the db statement timeout to 30s looks wrong", &c));
+        assert!(names(
+            "the raise of the db statement timeout to 30s looks wrong",
+            &c
+        ));
         assert!(!names("db is slow", &c));
-        let v = Change { version: Some("v1.42".into()), ..c.clone() };
+        let v = Change {
+            version: Some("v1.42".into()),
+            ..c.clone()
+        };
         assert!(names("rolled back v1.42.", &v));
         assert!(!names("rolled back v1.42.0", &v));
-        assert!(!names("rolling back deploy-9 to v1.42", &v), "a rollback target is not the culprit");
+        assert!(
+            !names("rolling back deploy-9 to v1.42", &v),
+            "a rollback target is not the culprit"
+        );
     }
 
     #[test]

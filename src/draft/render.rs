@@ -22,7 +22,10 @@ pub enum TemplateError {
     #[error("template {name}: {message}")]
     Invalid { name: String, message: String },
     #[error("cannot read template {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Loaded, validated templates.
@@ -58,16 +61,19 @@ impl Templates {
         tera.register_filter("minutes", minutes);
         for (name, builtin) in BUILTIN {
             let text = match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
-                Some(path) => std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
-                    path: path.display().to_string(),
-                    source,
-                })?,
+                Some(path) => {
+                    std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
+                        path: path.display().to_string(),
+                        source,
+                    })?
+                }
                 None => builtin.to_string(),
             };
-            tera.add_raw_template(name, &text).map_err(|e| TemplateError::Invalid {
-                name: name.to_string(),
-                message: error_chain(&e),
-            })?;
+            tera.add_raw_template(name, &text)
+                .map_err(|e| TemplateError::Invalid {
+                    name: name.to_string(),
+                    message: error_chain(&e),
+                })?;
         }
         let t = Self { tera };
         // Render a complete sample so undefined variables and bad filters fail now.
@@ -84,10 +90,12 @@ impl Templates {
             name: name.into(),
             message: error_chain(&e),
         })?;
-        self.tera.render(name, &ctx).map_err(|e| TemplateError::Invalid {
-            name: name.into(),
-            message: error_chain(&e),
-        })
+        self.tera
+            .render(name, &ctx)
+            .map_err(|e| TemplateError::Invalid {
+                name: name.into(),
+                message: error_chain(&e),
+            })
     }
 
     pub fn markdown(&self, p: &Postmortem) -> Result<String, TemplateError> {
@@ -103,7 +111,11 @@ impl Templates {
 fn cite(v: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     let ids: Vec<String> = v
         .as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(|s| format!("`{s}`"))).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(|s| format!("`{s}`")))
+                .collect()
+        })
         .unwrap_or_default();
     Ok(Value::String(if ids.is_empty() {
         String::new()
@@ -116,7 +128,11 @@ fn cite(v: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
 fn md_cell(v: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     let s = v.as_str().unwrap_or_default();
     Ok(Value::String(
-        s.replace('\\', "\\\\").replace('|', "\\|").split_whitespace().collect::<Vec<_>>().join(" "),
+        s.replace('\\', "\\\\")
+            .replace('|', "\\|")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
     ))
 }
 
@@ -139,17 +155,22 @@ mod tests {
         let e = Templates::load(Some(dir.path())).unwrap_err().to_string();
         assert!(e.contains(MARKDOWN), "{e}");
         std::fs::write(dir.path().join(MARKDOWN), "{{ no_such_field.deeper }}").unwrap();
-        assert!(Templates::load(Some(dir.path())).is_err(), "undefined variables fail at load");
+        assert!(
+            Templates::load(Some(dir.path())).is_err(),
+            "undefined variables fail at load"
+        );
         std::fs::write(dir.path().join(MARKDOWN), "# {{ title }} by {{ drafter }}").unwrap();
         let t = Templates::load(Some(dir.path())).unwrap();
-        let sample: Postmortem = serde_json::from_str(include_str!("sample_postmortem.json")).unwrap();
+        let sample: Postmortem =
+            serde_json::from_str(include_str!("sample_postmortem.json")).unwrap();
         assert!(t.markdown(&sample).unwrap().starts_with("# "));
     }
 
     #[test]
     fn html_escapes_what_people_wrote() {
         let t = Templates::load(None).unwrap();
-        let mut p: Postmortem = serde_json::from_str(include_str!("sample_postmortem.json")).unwrap();
+        let mut p: Postmortem =
+            serde_json::from_str(include_str!("sample_postmortem.json")).unwrap();
         p.title = "<script>alert(1)</script>".into();
         let html = t.html(&p).unwrap();
         assert!(!html.contains("<script>alert(1)"));

@@ -60,7 +60,8 @@ impl Bundle {
             ));
         }
         if !timeline.iter().any(|e| is_human(&e.kind)) {
-            missing.push("No responder notes, status updates or chat messages were recorded.".into());
+            missing
+                .push("No responder notes, status updates or chat messages were recorded.".into());
         }
         Ok(Some(Self {
             incident,
@@ -96,7 +97,11 @@ impl Bundle {
             .collect();
         for c in &self.changes {
             if c.service == self.incident.service || extra_changes.contains(&c.id.as_str()) {
-                let version = c.version.as_deref().map(|v| format!(" ({v})")).unwrap_or_default();
+                let version = c
+                    .version
+                    .as_deref()
+                    .map(|v| format!(" ({v})"))
+                    .unwrap_or_default();
                 items.push(EvidenceItem {
                     evidence_id: c.evidence_id(),
                     at: c.at,
@@ -107,7 +112,10 @@ impl Bundle {
                 });
             }
         }
-        items.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.evidence_id.cmp(&b.evidence_id)));
+        items.sort_by(|a, b| {
+            a.at.cmp(&b.at)
+                .then_with(|| a.evidence_id.cmp(&b.evidence_id))
+        });
         items
     }
 
@@ -124,7 +132,13 @@ impl Bundle {
     pub fn hash(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut lines: Vec<String> = self
-            .merged_timeline(&self.changes.iter().map(|c| c.id.as_str()).collect::<Vec<_>>())
+            .merged_timeline(
+                &self
+                    .changes
+                    .iter()
+                    .map(|c| c.id.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .into_iter()
             .map(|i| format!("{}\t{}\t{}", i.evidence_id, i.at, i.text))
             .collect();
@@ -132,8 +146,11 @@ impl Bundle {
         let mut h = Sha256::new();
         h.update(format!(
             "{}\t{}\t{}\t{:?}\t{:?}\n",
-            self.incident.id, self.incident.service, self.incident.triggered_at,
-            self.incident.acknowledged_at, self.incident.resolved_at
+            self.incident.id,
+            self.incident.service,
+            self.incident.triggered_at,
+            self.incident.acknowledged_at,
+            self.incident.resolved_at
         ));
         for l in lines {
             h.update(l.as_bytes());

@@ -57,7 +57,9 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
         let (error, detail): (String, Value) = match &self {
-            Error::Store(e) if e.is_transient() => ("the database is busy; retry shortly".into(), Value::Null),
+            Error::Store(e) if e.is_transient() => {
+                ("the database is busy; retry shortly".into(), Value::Null)
+            }
             Error::Store(_) | Error::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 ("internal error".into(), Value::Null)

@@ -47,7 +47,10 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 }
 
 fn authorization(parts: &Parts) -> Option<&str> {
-    parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
 }
 
 /// Guard for `/api/*`: the API token when one is configured. Without one the service only
@@ -61,7 +64,8 @@ impl FromRequestParts<AppState> for ApiAuth {
             None => Ok(ApiAuth),
             Some(token) if bearer_matches(token, authorization(parts)) => Ok(ApiAuth),
             Some(_) => Err(Error::Unauthorized(
-                "missing or wrong bearer token (Authorization: Bearer <POSTMORTEM_API_TOKEN>)".into(),
+                "missing or wrong bearer token (Authorization: Bearer <POSTMORTEM_API_TOKEN>)"
+                    .into(),
             )),
         }
     }
@@ -79,7 +83,8 @@ impl FromRequestParts<AppState> for IngestAuth {
             )),
             Some(token) if bearer_matches(token, authorization(parts)) => Ok(IngestAuth),
             Some(_) => Err(Error::Unauthorized(
-                "missing or wrong bearer token (Authorization: Bearer <POSTMORTEM_INGEST_TOKEN>)".into(),
+                "missing or wrong bearer token (Authorization: Bearer <POSTMORTEM_INGEST_TOKEN>)"
+                    .into(),
             )),
         }
     }

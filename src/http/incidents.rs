@@ -49,13 +49,20 @@ fn parse_cursor(c: &str) -> Result<(i64, String)> {
     Ok((at, id.to_string()))
 }
 
-async fn list(_: ApiAuth, State(state): State<AppState>, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Json<Value>> {
+async fn list(
+    _: ApiAuth,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Value>> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(Error::BadRequest("limit must be between 1 and 500".into()));
     }
     let filter = IncidentFilter {
-        service: q.service.as_deref().map(|s| state.config.resolve_service_name(s)),
+        service: q
+            .service
+            .as_deref()
+            .map(|s| state.config.resolve_service_name(s)),
         status: q.status.as_deref().map(Status::parse).transpose()?,
         since: time_param("since", q.since.as_deref())?,
         until: time_param("until", q.until.as_deref())?,
@@ -66,29 +73,47 @@ async fn list(_: ApiAuth, State(state): State<AppState>, ApiQuery(q): ApiQuery<L
     let more = incidents.len() as i64 > limit;
     incidents.truncate(limit as usize);
     let next_cursor = more
-        .then(|| incidents.last().map(|i| format!("{}.{}", i.triggered_at, i.id)))
+        .then(|| {
+            incidents
+                .last()
+                .map(|i| format!("{}.{}", i.triggered_at, i.id))
+        })
         .flatten();
-    Ok(Json(json!({ "incidents": incidents, "next_cursor": next_cursor })))
+    Ok(Json(
+        json!({ "incidents": incidents, "next_cursor": next_cursor }),
+    ))
 }
 
 pub(crate) fn incident_id(raw: &str) -> Result<IncidentId> {
     IncidentId::parse(raw).map_err(Error::from)
 }
 
-async fn one(_: ApiAuth, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>> {
+async fn one(
+    _: ApiAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
     let id = incident_id(&id)?;
     let inc = state
         .store
         .incident(&id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no incident {id}")))?;
-    Ok(Json(serde_json::to_value(inc).map_err(|e| Error::Internal(e.to_string()))?))
+    Ok(Json(
+        serde_json::to_value(inc).map_err(|e| Error::Internal(e.to_string()))?,
+    ))
 }
 
-async fn timeline(_: ApiAuth, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>> {
+async fn timeline(
+    _: ApiAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
     let id = incident_id(&id)?;
     let bundle = Bundle::gather(&state.store, &state.config, &id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no incident {id}")))?;
-    Ok(Json(json!({ "incident_id": id, "timeline": bundle.merged_timeline(&[]) })))
+    Ok(Json(
+        json!({ "incident_id": id, "timeline": bundle.merged_timeline(&[]) }),
+    ))
 }

@@ -24,7 +24,11 @@ struct JobsQuery {
     limit: Option<i64>,
 }
 
-async fn list(_: ApiAuth, State(state): State<AppState>, ApiQuery(q): ApiQuery<JobsQuery>) -> Result<Json<Value>> {
+async fn list(
+    _: ApiAuth,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<JobsQuery>,
+) -> Result<Json<Value>> {
     if let Some(s) = q.state.as_deref()
         && !["pending", "running", "done", "failed", "cancelled"].contains(&s)
     {
@@ -33,11 +37,18 @@ async fn list(_: ApiAuth, State(state): State<AppState>, ApiQuery(q): ApiQuery<J
         )));
     }
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let jobs = state.store.jobs(q.state.as_deref(), q.incident_id.as_deref(), limit).await?;
+    let jobs = state
+        .store
+        .jobs(q.state.as_deref(), q.incident_id.as_deref(), limit)
+        .await?;
     Ok(Json(json!({ "jobs": jobs })))
 }
 
-async fn one(_: ApiAuth, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>> {
+async fn one(
+    _: ApiAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
     let job = state
         .store
         .job(&id)

@@ -52,16 +52,14 @@ pub fn router(state: AppState) -> axum::Router {
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
         ))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                let route = req
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map(MatchedPath::as_str)
-                    .unwrap_or("unmatched");
-                tracing::info_span!("http", method = %req.method(), route)
-            }),
-        )
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(MatchedPath::as_str)
+                .unwrap_or("unmatched");
+            tracing::info_span!("http", method = %req.method(), route)
+        }))
         .with_state(state)
 }
 
@@ -72,6 +70,8 @@ async fn not_found() -> error::Error {
 async fn method_not_allowed() -> impl axum::response::IntoResponse {
     (
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        axum::Json(serde_json::json!({ "error": "method not allowed for this route", "detail": null })),
+        axum::Json(
+            serde_json::json!({ "error": "method not allowed for this route", "detail": null }),
+        ),
     )
 }

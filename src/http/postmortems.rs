@@ -50,7 +50,10 @@ async fn current(
         "html" => {
             let doc: Postmortem = serde_json::from_value(stored.body)
                 .map_err(|e| Error::Internal(format!("stored postmortem: {e}")))?;
-            let html = state.templates.html(&doc).map_err(|e| Error::Internal(e.to_string()))?;
+            let html = state
+                .templates
+                .html(&doc)
+                .map_err(|e| Error::Internal(e.to_string()))?;
             Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
         }
         other => Err(Error::BadRequest(format!(
@@ -59,7 +62,11 @@ async fn current(
     }
 }
 
-async fn revisions(_: ApiAuth, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
+async fn revisions(
+    _: ApiAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let id = incident_id(&id)?;
     let revs = state.store.postmortem_revisions(&id).await?;
     let list: Vec<_> = revs
@@ -76,7 +83,11 @@ async fn revisions(_: ApiAuth, State(state): State<AppState>, Path(id): Path<Str
     Ok(Json(json!({ "incident_id": id, "revisions": list })).into_response())
 }
 
-async fn redraft(_: ApiAuth, State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
+async fn redraft(
+    _: ApiAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let id = incident_id(&id)?;
     if state.store.incident(&id).await?.is_none() {
         return Err(Error::NotFound(format!("no incident {id}")));

@@ -52,7 +52,10 @@ async fn observed<T>(
 /// `X-PagerDuty-Signature: v1=<hex HMAC-SHA256>` over the raw body, any of several while a
 /// secret rotates. A 4xx makes PagerDuty drop the event, a 5xx makes it retry: so an unset secret
 /// is 503 (fix the config and nothing is lost) and a stored event is 202.
-async fn pagerduty_webhook(State(state): State<AppState>, body: Result<RawBody>) -> Result<impl IntoResponse> {
+async fn pagerduty_webhook(
+    State(state): State<AppState>,
+    body: Result<RawBody>,
+) -> Result<impl IntoResponse> {
     let (outcome, event_id) = observed(&state, "pagerduty", async {
         if state.config.pagerduty_webhook_secrets.is_empty() {
             return Err(Error::Unavailable(
@@ -60,8 +63,15 @@ async fn pagerduty_webhook(State(state): State<AppState>, body: Result<RawBody>)
             ));
         }
         let body = body?;
-        let header = body.headers.get("x-pagerduty-signature").and_then(|v| v.to_str().ok());
-        if !signature::verify_pagerduty(&state.config.pagerduty_webhook_secrets, header, &body.bytes) {
+        let header = body
+            .headers
+            .get("x-pagerduty-signature")
+            .and_then(|v| v.to_str().ok());
+        if !signature::verify_pagerduty(
+            &state.config.pagerduty_webhook_secrets,
+            header,
+            &body.bytes,
+        ) {
             return Err(Error::Unauthorized(
                 "X-PagerDuty-Signature is missing or matches no configured secret".into(),
             ));
@@ -69,7 +79,10 @@ async fn pagerduty_webhook(State(state): State<AppState>, body: Result<RawBody>)
         let webhook = pagerduty::parse(&body.bytes, &state.config)?;
         let event_id = webhook.event_id().to_string();
         let raw = String::from_utf8_lossy(&body.bytes).into_owned();
-        let outcome = state.writer.submit(IngestOp::PagerDuty { raw, webhook }).await?;
+        let outcome = state
+            .writer
+            .submit(IngestOp::PagerDuty { raw, webhook })
+            .await?;
         Ok((outcome, event_id))
     })
     .await?;

@@ -70,10 +70,11 @@ impl ChangeInput {
             )));
         }
         let service = required(self.service, "service")?;
-        let kind = ChangeKind::parse(&required(self.kind, "kind")?)
-            .map_err(|e| BadPayload::new(e.0))?;
+        let kind =
+            ChangeKind::parse(&required(self.kind, "kind")?).map_err(|e| BadPayload::new(e.0))?;
         let summary = required(self.summary, "summary")?;
-        let at = parse_time(&required(self.at, "at")?).map_err(|e| BadPayload::new(format!("at: {e}")))?;
+        let at = parse_time(&required(self.at, "at")?)
+            .map_err(|e| BadPayload::new(format!("at: {e}")))?;
         Ok(Change {
             id,
             service: config.resolve_service_name(&service),
@@ -103,7 +104,9 @@ pub fn parse(body: &[u8], config: &Config) -> Result<Vec<Change>, BadPayload> {
     match value {
         Value::Array(items) => {
             if items.is_empty() {
-                return Err(BadPayload::new("empty array: send at least one change event"));
+                return Err(BadPayload::new(
+                    "empty array: send at least one change event",
+                ));
             }
             items
                 .into_iter()
@@ -114,7 +117,9 @@ pub fn parse(body: &[u8], config: &Config) -> Result<Vec<Change>, BadPayload> {
                 .collect()
         }
         v @ Value::Object(_) => Ok(vec![one(v, body, config)?]),
-        _ => Err(BadPayload::new("expected a change event object or an array of them")),
+        _ => Err(BadPayload::new(
+            "expected a change event object or an array of them",
+        )),
     }
 }
 
@@ -150,7 +155,9 @@ fn pagerduty_change(v: &Value, body: &[u8], config: &Config) -> Result<Change, B
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| BadPayload::new("payload.summary is required"))?;
     if summary.chars().count() > 1024 {
-        return Err(BadPayload::new("payload.summary is longer than 1024 characters"));
+        return Err(BadPayload::new(
+            "payload.summary is longer than 1024 characters",
+        ));
     }
     let service = config
         .service_for_routing_key(routing_key)
@@ -162,11 +169,14 @@ fn pagerduty_change(v: &Value, body: &[u8], config: &Config) -> Result<Change, B
             ))
         })?;
     let kind = match detail("kind") {
-        Some(k) => ChangeKind::parse(&k).map_err(|e| BadPayload::new(format!("custom_details.kind: {e}")))?,
+        Some(k) => ChangeKind::parse(&k)
+            .map_err(|e| BadPayload::new(format!("custom_details.kind: {e}")))?,
         None => ChangeKind::Deploy,
     };
     let at = match text("timestamp") {
-        Some(t) => to_millis(parse_time(&t).map_err(|e| BadPayload::new(format!("payload.timestamp: {e}")))?),
+        Some(t) => to_millis(
+            parse_time(&t).map_err(|e| BadPayload::new(format!("payload.timestamp: {e}")))?,
+        ),
         None => crate::domain::now_millis(),
     };
     // One event, one id: hash the canonical JSON of this event (an array's items hash apart).
@@ -204,10 +214,22 @@ mod tests {
         assert_eq!(ch.service, "payments-api");
         assert_eq!(ch.evidence_id(), "change:deploy-1");
         for (body, word) in [
-            (r#"{"service":"a","kind":"deploy","summary":"s","at":"2026-10-02T14:12:00Z"}"#, "`id`"),
-            (r#"{"id":"x","service":"a","kind":"nope","summary":"s","at":"2026-10-02T14:12:00Z"}"#, "kind"),
-            (r#"{"id":"x","service":"a","kind":"deploy","summary":"s","at":"noon"}"#, "at"),
-            (r#"{"id":"x y","service":"a","kind":"deploy","summary":"s","at":"2026-10-02T14:12:00Z"}"#, "id"),
+            (
+                r#"{"service":"a","kind":"deploy","summary":"s","at":"2026-10-02T14:12:00Z"}"#,
+                "`id`",
+            ),
+            (
+                r#"{"id":"x","service":"a","kind":"nope","summary":"s","at":"2026-10-02T14:12:00Z"}"#,
+                "kind",
+            ),
+            (
+                r#"{"id":"x","service":"a","kind":"deploy","summary":"s","at":"noon"}"#,
+                "at",
+            ),
+            (
+                r#"{"id":"x y","service":"a","kind":"deploy","summary":"s","at":"2026-10-02T14:12:00Z"}"#,
+                "id",
+            ),
             (r#"[]"#, "empty"),
         ] {
             let e = parse(body.as_bytes(), &c).unwrap_err();

@@ -71,7 +71,10 @@ pub struct PdEvent {
 pub enum PdWebhook {
     Incident(Box<PdEvent>),
     /// `pagey.ping`, `service.*` and anything else not about an incident: stored, acknowledged, ignored.
-    Other { event_id: String, event_type: String },
+    Other {
+        event_id: String,
+        event_type: String,
+    },
 }
 
 impl PdWebhook {
@@ -99,8 +102,8 @@ pub fn parse(body: &[u8], config: &Config) -> Result<PdWebhook, BadPayload> {
     }
     let occurred_at = parse_time(&ev.occurred_at)
         .map_err(|e| BadPayload::new(format!("event.occurred_at: {e}")))?;
-    let is_incident = ev.resource_type.as_deref() == Some("incident")
-        || ev.event_type.starts_with("incident.");
+    let is_incident =
+        ev.resource_type.as_deref() == Some("incident") || ev.event_type.starts_with("incident.");
     if !is_incident {
         return Ok(PdWebhook::Other {
             event_id: ev.id,
@@ -281,7 +284,11 @@ mod tests {
             panic!()
         };
         let s = r.snapshot.as_ref().unwrap();
-        assert_eq!(s.severity.unwrap().to_string(), "sev3", "priority wins over urgency");
+        assert_eq!(
+            s.severity.unwrap().to_string(),
+            "sev3",
+            "priority wins over urgency"
+        );
         assert!(s.created_at.is_some());
 
         assert!(matches!(

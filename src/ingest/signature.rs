@@ -67,7 +67,9 @@ mod tests {
     use super::*;
 
     fn secrets(s: &[&str]) -> Vec<SecretString> {
-        s.iter().map(|s| SecretString::from(s.to_string())).collect()
+        s.iter()
+            .map(|s| SecretString::from(s.to_string()))
+            .collect()
     }
 
     #[test]
@@ -76,10 +78,22 @@ mod tests {
         let good = sign_pagerduty("new", body);
         let old = sign_pagerduty("old", body);
         let header = format!("v1=deadbeef,{old}");
-        assert!(verify_pagerduty(&secrets(&["new", "old"]), Some(&good), body));
-        assert!(verify_pagerduty(&secrets(&["new", "old"]), Some(&header), body));
+        assert!(verify_pagerduty(
+            &secrets(&["new", "old"]),
+            Some(&good),
+            body
+        ));
+        assert!(verify_pagerduty(
+            &secrets(&["new", "old"]),
+            Some(&header),
+            body
+        ));
         assert!(!verify_pagerduty(&secrets(&["new"]), Some(&header), body));
-        assert!(!verify_pagerduty(&secrets(&["new"]), Some(&good), b"{\"event\":{ }}"));
+        assert!(!verify_pagerduty(
+            &secrets(&["new"]),
+            Some(&good),
+            b"{\"event\":{ }}"
+        ));
         assert!(!verify_pagerduty(&secrets(&["new"]), None, body));
         assert!(!verify_pagerduty(&secrets(&["new"]), Some("v1=zz"), body));
         assert!(!verify_pagerduty(&[], Some(&good), body));

@@ -52,8 +52,8 @@ pub struct Incident {
 }
 
 impl Incident {
-    #[cfg(test)]
-    fn empty(id: &IncidentId, first_seen: Millis) -> Self {
+    /// A new incident first seen at `first_seen`, before any event is merged into it.
+    pub fn new_for(id: &IncidentId, first_seen: Millis) -> Self {
         Self {
             id: id.to_string(),
             title: String::new(),
@@ -127,7 +127,11 @@ pub fn merge(inc: &mut Incident, ev: &PdEvent) {
         // Latest incident-shaped event wins; ties broken by status order then event id, so the
         // outcome never depends on arrival order.
         let key = (at, status_rank(s.status), ev.event_id.as_str());
-        let current = (inc.status_at, status_rank(inc.status), inc.status_event.as_str());
+        let current = (
+            inc.status_at,
+            status_rank(inc.status),
+            inc.status_event.as_str(),
+        );
         if key > current {
             inc.status = s.status;
             inc.status_at = at;
@@ -239,7 +243,9 @@ pub(crate) async fn apply_event(
     let before = (inc.status, inc.last_resolved_at);
     merge(&mut inc, ev);
     let transition = match (before.0, inc.status) {
-        (Status::Resolved, Status::Resolved) if inc.last_resolved_at > before.1 => Transition::Resolved,
+        (Status::Resolved, Status::Resolved) if inc.last_resolved_at > before.1 => {
+            Transition::Resolved
+        }
         (Status::Resolved, Status::Resolved) => Transition::None,
         (_, Status::Resolved) => Transition::Resolved,
         (Status::Resolved, _) => Transition::Reopened,
@@ -388,7 +394,12 @@ impl Store {
     }
 
     /// Resolved incidents on a service, for finding past ones like an incident.
-    pub async fn resolved_incidents_on(&self, service: &str, before: Millis, limit: i64) -> Result<Vec<Incident>> {
+    pub async fn resolved_incidents_on(
+        &self,
+        service: &str,
+        before: Millis,
+        limit: i64,
+    ) -> Result<Vec<Incident>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM incidents WHERE service = $1 AND status = 'resolved' \
              AND triggered_at < $2 ORDER BY triggered_at DESC LIMIT $3"
@@ -465,7 +476,7 @@ mod tests {
 
     fn fold(events: &[PdEvent]) -> Incident {
         let id = IncidentId::parse("P1").unwrap();
-        let mut inc = Incident::empty(&id, events[0].occurred_at);
+        let mut inc = Incident::new_for(&id, events[0].occurred_at);
         for e in events {
             merge(&mut inc, e);
         }
@@ -486,7 +497,11 @@ mod tests {
         assert_eq!(expected.status, Status::Resolved);
         assert_eq!(expected.triggered_at, 1_000);
         assert_eq!(expected.acknowledged_at, Some(2_000));
-        assert_eq!(expected.resolved_at, Some(5_000), "a reopen extends the incident");
+        assert_eq!(
+            expected.resolved_at,
+            Some(5_000),
+            "a reopen extends the incident"
+        );
         assert_eq!(expected.time_to_resolve_minutes, Some(4_000.0 / 60_000.0));
         // All rotations and reversals, plus duplicates.
         for r in 0..events.len() {

@@ -112,13 +112,30 @@ pub(crate) async fn schedule_draft(
 }
 
 impl Store {
-    pub async fn enqueue_job(&self, kind: &str, incident_id: Option<&str>, run_at: Millis) -> Result<String> {
+    pub async fn enqueue_job(
+        &self,
+        kind: &str,
+        incident_id: Option<&str>,
+        run_at: Millis,
+    ) -> Result<String> {
         let mut conn = self.pool().acquire().await?;
-        enqueue(&mut conn, kind, incident_id, run_at, crate::domain::now_millis()).await
+        enqueue(
+            &mut conn,
+            kind,
+            incident_id,
+            run_at,
+            crate::domain::now_millis(),
+        )
+        .await
     }
 
     /// Claims the next due job (or one whose lease expired) for `owner` until `now + lease`.
-    pub async fn claim_job(&self, owner: &str, now: Millis, lease_millis: Millis) -> Result<Option<Job>> {
+    pub async fn claim_job(
+        &self,
+        owner: &str,
+        now: Millis,
+        lease_millis: Millis,
+    ) -> Result<Option<Job>> {
         let lock = match self.backend() {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -211,7 +228,12 @@ impl Store {
     }
 
     /// Jobs, newest first, optionally of one state and/or incident.
-    pub async fn jobs(&self, state: Option<&str>, incident_id: Option<&str>, limit: i64) -> Result<Vec<Job>> {
+    pub async fn jobs(
+        &self,
+        state: Option<&str>,
+        incident_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Job>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM jobs WHERE ($1 = '' OR state = $1) AND ($2 = '' OR incident_id = $2) \
              ORDER BY created_at DESC, id DESC LIMIT $3"
@@ -227,9 +249,10 @@ impl Store {
 
     /// Job counts by state, for `/metrics`.
     pub async fn job_counts(&self) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state")
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state")
+                .fetch_all(self.pool())
+                .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("state")?, r.try_get("n")?)))
             .collect()

@@ -33,7 +33,10 @@ pub enum StoreError {
 impl StoreError {
     /// Pool exhaustion and timeouts are transient: callers answer 503 so senders retry.
     pub fn is_transient(&self) -> bool {
-        matches!(self, StoreError::Busy | StoreError::Db(sqlx::Error::PoolTimedOut))
+        matches!(
+            self,
+            StoreError::Busy | StoreError::Db(sqlx::Error::PoolTimedOut)
+        )
     }
 }
 
@@ -63,8 +66,8 @@ impl Store {
     pub async fn connect_without_migrating(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let (backend, url) = normalise_url(url)?;
-        let options =
-            AnyConnectOptions::from_str(&url).map_err(|_| StoreError::UnsupportedUrl(url.clone()))?;
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|_| StoreError::UnsupportedUrl(url.clone()))?;
         let pool = match backend {
             Backend::Sqlite => {
                 AnyPoolOptions::new()

@@ -50,7 +50,10 @@ impl Store {
     pub async fn add_postmortem_revision(&self, p: &StoredPostmortem) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         // Lock the incident (PostgreSQL) so two drafters number their revisions in turn.
-        let lock = format!("SELECT id FROM incidents WHERE id = $1{}", self.lock_clause());
+        let lock = format!(
+            "SELECT id FROM incidents WHERE id = $1{}",
+            self.lock_clause()
+        );
         sqlx::query(AssertSqlSafe(lock))
             .bind(&p.incident_id)
             .fetch_optional(&mut *tx)
@@ -102,7 +105,8 @@ impl Store {
     }
 
     pub async fn postmortem_revisions(&self, id: &IncidentId) -> Result<Vec<StoredPostmortem>> {
-        let sql = format!("SELECT {COLUMNS} FROM postmortems WHERE incident_id = $1 ORDER BY revision");
+        let sql =
+            format!("SELECT {COLUMNS} FROM postmortems WHERE incident_id = $1 ORDER BY revision");
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(id.as_str())
             .fetch_all(self.pool())

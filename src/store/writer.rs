@@ -46,7 +46,12 @@ impl IngestWriter {
     /// Starts the writer. `jobs_ready` is notified after a commit that scheduled a job.
     pub fn spawn(store: Store, draft_delay: Duration, jobs_ready: Arc<Notify>) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, rx, draft_delay.as_millis() as Millis, jobs_ready));
+        tokio::spawn(run(
+            store,
+            rx,
+            draft_delay.as_millis() as Millis,
+            jobs_ready,
+        ));
         Self { tx }
     }
 
@@ -83,12 +88,14 @@ async fn run(
                 // One bad op must not fail its neighbours: retry each alone.
                 tracing::warn!(error = %e, size = batch.len(), "group commit failed; retrying one by one");
                 for (op, reply) in batch.drain(..) {
-                    let result = apply_batch(&store, &[&op], delay).await.map(|(o, scheduled)| {
-                        if scheduled {
-                            jobs_ready.notify_waiters();
-                        }
-                        o[0]
-                    });
+                    let result = apply_batch(&store, &[&op], delay)
+                        .await
+                        .map(|(o, scheduled)| {
+                            if scheduled {
+                                jobs_ready.notify_waiters();
+                            }
+                            o[0]
+                        });
                     let _ = reply.send(result);
                 }
             }
@@ -97,7 +104,11 @@ async fn run(
 }
 
 /// Applies ops in one transaction. Returns each op's outcome and whether a job was scheduled.
-pub async fn apply_batch(store: &Store, ops: &[&IngestOp], delay: Millis) -> Result<(Vec<IngestOutcome>, bool)> {
+pub async fn apply_batch(
+    store: &Store,
+    ops: &[&IngestOp],
+    delay: Millis,
+) -> Result<(Vec<IngestOutcome>, bool)> {
     let now = now_millis();
     let mut tx = store.begin_write().await?;
     let mut outcomes = Vec::with_capacity(ops.len());
@@ -122,7 +133,8 @@ pub async fn apply_batch(store: &Store, ops: &[&IngestOp], delay: Millis) -> Res
                     IngestOutcome::Duplicate
                 } else {
                     if let PdWebhook::Incident(ev) = webhook {
-                        let (inc, transition) = apply_event(&mut tx, store.lock_clause(), ev, now).await?;
+                        let (inc, transition) =
+                            apply_event(&mut tx, store.lock_clause(), ev, now).await?;
                         match transition {
                             Transition::Resolved => {
                                 jobs::schedule_draft(&mut tx, &inc.id, now + delay, now).await?;

@@ -35,10 +35,15 @@ static CLEANED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
 /// A fresh, isolated database URL, plus the temp dir that holds a SQLite file.
 pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
-    match std::env::var("TEST_DATABASE_URL").ok().filter(|s| !s.is_empty()) {
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
         Some(base) => {
             let pid = std::process::id();
-            let admin = Store::connect_without_migrating(&base).await.expect("TEST_DATABASE_URL reachable");
+            let admin = Store::connect_without_migrating(&base)
+                .await
+                .expect("TEST_DATABASE_URL reachable");
             // Test binaries run one after another: drop schemas earlier binaries left behind.
             CLEANED
                 .get_or_init(|| async {
@@ -48,10 +53,15 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
                     .fetch_all(admin.pool())
                     .await
                     .unwrap_or_default();
-                    for (name,) in rows.into_iter().filter(|(n,)| !n.starts_with(&format!("pmt_{pid}_"))) {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE")))
-                            .execute(admin.pool())
-                            .await;
+                    for (name,) in rows
+                        .into_iter()
+                        .filter(|(n,)| !n.starts_with(&format!("pmt_{pid}_")))
+                    {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP SCHEMA IF EXISTS {name} CASCADE"
+                        )))
+                        .execute(admin.pool())
+                        .await;
                     }
                 })
                 .await;
@@ -66,20 +76,27 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
         }
         None => {
             let dir = tempfile::tempdir().unwrap();
-            (format!("sqlite://{}", dir.path().join("test.db").display()), Some(dir))
+            (
+                format!("sqlite://{}", dir.path().join("test.db").display()),
+                Some(dir),
+            )
         }
     }
 }
 
 pub fn test_config(database_url: &str) -> Config {
-    let mut c = Config::default();
-    c.database_url = database_url.to_string();
-    c.pagerduty_webhook_secrets = vec![SecretString::from(PD_SECRET), SecretString::from(PD_OLD_SECRET)];
-    c.ingest_token = Some(SecretString::from(INGEST_TOKEN));
-    c.api_token = Some(SecretString::from(API_TOKEN));
-    c.draft_delay_secs = 0;
-    c.job_poll_millis = 50;
-    c
+    Config {
+        database_url: database_url.to_string(),
+        pagerduty_webhook_secrets: vec![
+            SecretString::from(PD_SECRET),
+            SecretString::from(PD_OLD_SECRET),
+        ],
+        ingest_token: Some(SecretString::from(INGEST_TOKEN)),
+        api_token: Some(SecretString::from(API_TOKEN)),
+        draft_delay_secs: 0,
+        job_poll_millis: 50,
+        ..Config::default()
+    }
 }
 
 pub struct TestApp {
@@ -101,14 +118,19 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = test_config(&url);
     adjust(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let app = Application::build(config, listener).await.expect("app builds");
+    let app = Application::build(config, listener)
+        .await
+        .expect("app builds");
     let base = format!("http://{}", app.local_addr());
     let store = app.state().store.clone();
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
     TestApp {
         base,
-        http: reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap(),
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
         store,
         database_url: url,
         shutdown,
@@ -120,7 +142,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 impl TestApp {
     /// Posts a PagerDuty webhook body signed with the current secret.
     pub async fn post_pagerduty(&self, body: &str) -> Response {
-        self.post_pagerduty_signed(body, Some(&sign_pagerduty(PD_SECRET, body.as_bytes()))).await
+        self.post_pagerduty_signed(body, Some(&sign_pagerduty(PD_SECRET, body.as_bytes())))
+            .await
     }
 
     pub async fn post_pagerduty_signed(&self, body: &str, signature: Option<&str>) -> Response {
@@ -209,7 +232,13 @@ impl Drop for TestApp {
 }
 
 /// A PagerDuty webhook body for an incident event, shaped like the reference bodies.
-pub fn pd_event(event_id: &str, event_type: &str, incident: &str, status: &str, at: &str) -> String {
+pub fn pd_event(
+    event_id: &str,
+    event_type: &str,
+    incident: &str,
+    status: &str,
+    at: &str,
+) -> String {
     serde_json::json!({
         "event": {
             "id": event_id, "event_type": event_type, "resource_type": "incident", "occurred_at": at,
