@@ -23,6 +23,7 @@ use crate::worker::Worker;
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    writer_task: tokio::task::JoinHandle<()>,
 }
 
 /// Everything but the listener: the store, templates and drafter, for the CLI commands too.
@@ -59,7 +60,7 @@ impl Application {
         let delay = Duration::from_secs(config.draft_delay_secs);
         let (config, store, templates, metrics, drafter) = components(config).await?;
         let jobs_ready = Arc::new(Notify::new());
-        let writer = IngestWriter::spawn(store.clone(), delay, jobs_ready.clone());
+        let (writer, writer_task) = IngestWriter::spawn(store.clone(), delay, jobs_ready.clone());
         let state = AppState {
             config,
             store,
@@ -69,7 +70,11 @@ impl Application {
             drafter,
             jobs_ready,
         };
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            state,
+            writer_task,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -103,6 +108,8 @@ impl Application {
             .await?;
         shutdown.cancel();
         let _ = worker.await;
+        // The router (and its writer handle) is gone: let the writer commit what it holds.
+        let _ = self.writer_task.await;
         store.close().await;
         Ok(())
     }

@@ -132,15 +132,7 @@ async fn metrics_count_webhooks_jobs_and_drafts() {
     ))
     .await;
     app.wait_for_postmortem("PMET1").await;
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     for needle in [
         r#"postmortem_webhooks_total{outcome="accepted",source="pagerduty"} 2"#,
         "postmortem_ingest_latency_seconds_bucket",

@@ -102,15 +102,7 @@ async fn tampered_or_unsigned_webhooks_are_rejected_with_401_and_stored_nowhere(
         app.get("/api/incidents/PFQZPSY").await.status(),
         StatusCode::NOT_FOUND
     );
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics_text().await;
     assert!(
         metrics
             .contains(r#"postmortem_webhooks_total{outcome="unauthorized",source="pagerduty"} 2"#),

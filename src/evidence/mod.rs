@@ -2,10 +2,8 @@
 //! later Slack), the changes around it, and what is missing. The drafter and the API's timeline
 //! both read this one bundle.
 
-use serde::{Deserialize, Serialize};
-
 use crate::config::Config;
-use crate::domain::{IncidentId, Millis, rfc3339};
+use crate::domain::{IncidentId, Millis};
 use crate::ingest::changes::Change;
 use crate::store::incidents::{Incident, TimelineEntry};
 use crate::store::{Result, Store};
@@ -24,17 +22,8 @@ pub struct Bundle {
     pub missing: Vec<String>,
 }
 
-/// One item of the merged timeline the API shows.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct EvidenceItem {
-    pub evidence_id: String,
-    #[serde(with = "rfc3339")]
-    pub at: Millis,
-    pub source: String,
-    pub kind: String,
-    pub author: Option<String>,
-    pub text: String,
-}
+/// One item of the merged timeline the API shows: a timeline entry, or a change shown as one.
+pub type EvidenceItem = TimelineEntry;
 
 impl Bundle {
     pub async fn gather(store: &Store, config: &Config, id: &IncidentId) -> Result<Option<Self>> {
@@ -83,18 +72,7 @@ impl Bundle {
 
     /// The whole story in time order: timeline entries and the service's own changes.
     pub fn merged_timeline(&self, extra_changes: &[&str]) -> Vec<EvidenceItem> {
-        let mut items: Vec<EvidenceItem> = self
-            .timeline
-            .iter()
-            .map(|e| EvidenceItem {
-                evidence_id: e.evidence_id.clone(),
-                at: e.at,
-                source: e.source.clone(),
-                kind: e.kind.clone(),
-                author: e.author.clone(),
-                text: e.text.clone(),
-            })
-            .collect();
+        let mut items: Vec<EvidenceItem> = self.timeline.iter().cloned().collect();
         for c in &self.changes {
             if c.service == self.incident.service || extra_changes.contains(&c.id.as_str()) {
                 let version = c
@@ -103,6 +81,7 @@ impl Bundle {
                     .map(|v| format!(" ({v})"))
                     .unwrap_or_default();
                 items.push(EvidenceItem {
+                    incident_id: self.incident.id.clone(),
                     evidence_id: c.evidence_id(),
                     at: c.at,
                     source: "change".into(),

@@ -294,7 +294,7 @@ pub(crate) async fn apply_event(
 }
 
 /// One piece of evidence on an incident's timeline.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct TimelineEntry {
     #[serde(skip)]
     pub incident_id: String,

@@ -43,16 +43,17 @@ const MAX_BATCH: usize = 512;
 const QUEUE: usize = 8192;
 
 impl IngestWriter {
-    /// Starts the writer. `jobs_ready` is notified after a commit that scheduled a job.
-    pub fn spawn(store: Store, draft_delay: Duration, jobs_ready: Arc<Notify>) -> Self {
+    /// Starts the writer. `jobs_ready` is notified after a commit that scheduled a job. The task
+    /// ends once every handle is dropped and the queue is drained; await it before closing the pool.
+    pub fn spawn(
+        store: Store,
+        draft_delay: Duration,
+        jobs_ready: Arc<Notify>,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(
-            store,
-            rx,
-            draft_delay.as_millis() as Millis,
-            jobs_ready,
-        ));
-        Self { tx }
+        let delay = draft_delay.as_millis() as Millis;
+        let task = tokio::spawn(run(store, rx, delay, jobs_ready));
+        (Self { tx }, task)
     }
 
     /// Stores `op`, returning once it is committed.

@@ -186,6 +186,17 @@ impl TestApp {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// The open `/metrics` page.
+    pub async fn metrics_text(&self) -> String {
+        let r = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .unwrap();
+        r.text().await.unwrap()
+    }
+
     /// Waits until the incident has a postmortem, and returns it.
     pub async fn wait_for_postmortem(&self, id: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(30);
