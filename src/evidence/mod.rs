@@ -72,7 +72,7 @@ impl Bundle {
 
     /// The whole story in time order: timeline entries and the service's own changes.
     pub fn merged_timeline(&self, extra_changes: &[&str]) -> Vec<EvidenceItem> {
-        let mut items: Vec<EvidenceItem> = self.timeline.iter().cloned().collect();
+        let mut items: Vec<EvidenceItem> = self.timeline.clone();
         for c in &self.changes {
             if c.service == self.incident.service || extra_changes.contains(&c.id.as_str()) {
                 let version = c
