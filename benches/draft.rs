@@ -93,6 +93,8 @@ fn bundle(events: usize) -> Bundle {
         changes,
         past: vec![],
         lookback_hours: 24.0,
+        metrics: vec![],
+        metrics_missing: vec![],
         missing: vec![],
     }
 }

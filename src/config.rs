@@ -46,6 +46,46 @@ pub struct ServiceMapping {
     /// Other names (any system) that mean this service.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// PromQL overriding the default of the same name for this service (an empty string drops it).
+    #[serde(default)]
+    pub queries: BTreeMap<String, String>,
+}
+
+/// Metrics evidence from Prometheus.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Timeout of one `query_range` call, in seconds.
+    pub timeout_secs: u64,
+    /// Default PromQL per query name; `{service}` becomes the service's Prometheus label value.
+    pub queries: BTreeMap<String, String>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        let q = |name: &str, promql: &str| (name.to_string(), promql.to_string());
+        Self {
+            timeout_secs: 10,
+            queries: BTreeMap::from([
+                q(
+                    "error_ratio",
+                    r#"sum(rate(http_requests_total{service="{service}",code=~"5.."}[5m])) / sum(rate(http_requests_total{service="{service}"}[5m]))"#,
+                ),
+                q(
+                    "latency_p95_seconds",
+                    r#"histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="{service}"}[5m])))"#,
+                ),
+                q(
+                    "latency_p99_seconds",
+                    r#"histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service="{service}"}[5m])))"#,
+                ),
+                q(
+                    "saturation_cpu",
+                    r#"sum(rate(process_cpu_seconds_total{service="{service}"}[5m]))"#,
+                ),
+            ]),
+        }
+    }
 }
 
 /// Targets and windows the drafter judges an incident against.
@@ -104,6 +144,7 @@ pub struct Config {
     /// How long a claimed job is leased before another worker may take it over, in seconds.
     pub job_lease_secs: u64,
     pub drafting: DraftingConfig,
+    pub metrics: MetricsConfig,
     pub services: BTreeMap<String, ServiceMapping>,
 }
 
@@ -135,6 +176,7 @@ impl Default for Config {
             job_poll_millis: 500,
             job_lease_secs: 120,
             drafting: DraftingConfig::default(),
+            metrics: MetricsConfig::default(),
             services: BTreeMap::new(),
         }
     }
@@ -170,6 +212,8 @@ struct FileConfig {
     job_lease_secs: Option<u64>,
     #[serde(default)]
     drafting: Option<DraftingConfig>,
+    #[serde(default)]
+    metrics: Option<MetricsConfig>,
     #[serde(default)]
     services: BTreeMap<String, ServiceMapping>,
 }
@@ -257,6 +301,11 @@ impl Config {
         set(&mut self.job_poll_millis, f.job_poll_millis);
         set(&mut self.job_lease_secs, f.job_lease_secs);
         set(&mut self.drafting, f.drafting);
+        if let Some(m) = f.metrics {
+            // Named queries add to (or replace) the defaults rather than dropping them all.
+            self.metrics.timeout_secs = m.timeout_secs;
+            self.metrics.queries.extend(m.queries);
+        }
         self.services = f
             .services
             .into_iter()
@@ -373,6 +422,23 @@ impl Config {
         }
         self.find_service(|m| m.aliases.iter().any(|a| canonical_service(a) == c))
             .unwrap_or(c)
+    }
+
+    /// The PromQL queries for a service: defaults with per-service overrides, `{service}` filled in.
+    pub fn metric_queries(&self, service: &str) -> Vec<(String, String)> {
+        let mapping = self.services.get(service);
+        let label = mapping
+            .and_then(|m| m.prometheus.clone())
+            .unwrap_or_else(|| service.to_string());
+        let mut queries = self.metrics.queries.clone();
+        if let Some(m) = mapping {
+            queries.extend(m.queries.clone());
+        }
+        queries
+            .into_iter()
+            .filter(|(_, q)| !q.trim().is_empty())
+            .map(|(name, q)| (name, q.replace("{service}", &label)))
+            .collect()
     }
 
     fn find_service(&self, pred: impl Fn(&ServiceMapping) -> bool) -> Option<String> {

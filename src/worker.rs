@@ -12,7 +12,7 @@ use crate::domain::{IncidentId, now_millis};
 use crate::draft::Drafter;
 use crate::metrics::Metrics;
 use crate::store::Store;
-use crate::store::jobs::{DRAFT, Job};
+use crate::store::jobs::{DRAFT, Job, REDRAFT};
 
 #[derive(Clone)]
 pub struct Worker {
@@ -110,7 +110,7 @@ impl Worker {
 
     async fn execute(&self, job: &Job) -> Result<(), String> {
         match job.kind.as_str() {
-            DRAFT => {
+            kind @ (DRAFT | REDRAFT) => {
                 let id = job
                     .incident_id
                     .as_deref()
@@ -120,7 +120,7 @@ impl Worker {
                     .ok_or("draft job without an incident")?;
                 let drafted = self
                     .drafter
-                    .draft(&id, false)
+                    .draft(&id, kind == REDRAFT)
                     .await
                     .map_err(|e| e.to_string())?;
                 tracing::info!(incident.id = %id, revision = drafted.revision, created = drafted.created, "drafted");

@@ -192,8 +192,13 @@ async fn a_requested_redraft_adds_a_revision_and_reports_its_job() {
     let revisions = app
         .get_json("/api/incidents/PSRCH3K/postmortem/revisions")
         .await;
-    let n = revisions["revisions"].as_array().unwrap().len() as i64;
-    assert!(n >= rev, "revisions are kept");
+    let revs = revisions["revisions"].as_array().unwrap();
+    assert_eq!(
+        revs.last().unwrap()["revision"].as_i64().unwrap(),
+        rev + 1,
+        "a new revision"
+    );
+    assert_eq!(revs.len() as i64, rev + 1, "earlier revisions are kept");
     let r = app
         .http
         .post(format!("{}/api/incidents/PNOPE/postmortem/draft", app.base))

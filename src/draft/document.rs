@@ -33,6 +33,27 @@ pub struct Impact {
     pub statements: Vec<Finding>,
 }
 
+/// A metric anomaly, with the frozen query that shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AnomalyItem {
+    pub evidence_id: String,
+    pub name: String,
+    pub query: String,
+    pub step_secs: i64,
+    pub direction: String,
+    pub baseline: f64,
+    pub peak: f64,
+    pub peak_at: String,
+    pub onset: String,
+    pub recovered_at: Option<String>,
+    /// Minutes from the onset to the first trigger (positive: the onset came first).
+    pub minutes_before_trigger: f64,
+    pub text: String,
+    pub evidence_ids: Vec<String>,
+    /// An inline SVG chart of the series with the changes marked (escaped when built).
+    pub chart_svg: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ChangeItem {
     pub evidence_id: String,
@@ -110,6 +131,11 @@ pub struct Postmortem {
     pub summary_evidence_ids: Vec<String>,
     pub impact: Impact,
     pub timeline: Vec<EvidenceItem>,
+    #[serde(default)]
+    pub anomalies: Vec<AnomalyItem>,
+    /// Why metrics evidence is missing or partial (empty when metrics were read).
+    #[serde(default)]
+    pub metrics_missing: Vec<String>,
     pub changes: Vec<ChangeItem>,
     pub root_cause_hypotheses: Vec<Hypothesis>,
     pub contributing_factors: Vec<Finding>,

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use super::chart::{self, Mark};
 use super::document::*;
 use super::rank::{Candidate, fmt_minutes, mentions_rollback, rank};
 use crate::config::DraftingConfig;
@@ -131,8 +132,9 @@ pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
         })
         .collect();
 
-    let (summary, summary_ids) = summary(b, &top, trigger, resolve);
-    let impact = impact(b, trigger, ack, resolve);
+    let anomalies = anomalies(b, &top);
+    let (summary, summary_ids) = summary(b, &top, &anomalies, trigger, resolve);
+    let impact = impact(b, start, &anomalies, trigger, ack, resolve);
     let (well, poorly) = response(b, cfg, trigger, ack, resolve);
     let factors = contributing_factors(b, start, &top);
     let actions = action_items(b, cfg, &top, ack);
@@ -155,6 +157,8 @@ pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
         summary_evidence_ids: summary_ids,
         impact,
         timeline,
+        anomalies,
+        metrics_missing: b.metrics_missing.clone(),
         changes,
         root_cause_hypotheses: hypotheses,
         contributing_factors: factors,
@@ -162,7 +166,12 @@ pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
         what_went_poorly: poorly,
         action_items: actions,
         similar_incidents: similar,
-        missing_evidence: b.missing.clone(),
+        missing_evidence: b
+            .metrics_missing
+            .iter()
+            .chain(&b.missing)
+            .cloned()
+            .collect(),
         provenance: Provenance {
             drafter: "evidence".into(),
             model: None,
@@ -204,16 +213,78 @@ fn hypothesis_text(c: &Candidate, service: &str) -> String {
     s
 }
 
+fn anomalies(b: &Bundle, top: &[&Candidate]) -> Vec<AnomalyItem> {
+    let inc = &b.incident;
+    b.anomalies()
+        .into_iter()
+        .map(|f| {
+            let d = &f.detected;
+            let mut marks: Vec<Mark> = b
+                .changes
+                .iter()
+                .filter(|c| c.service == inc.service || top.iter().any(|t| t.change.id == c.id))
+                .map(|c| Mark {
+                    at: c.at,
+                    label: format!("{} {}: {}", c.evidence_id(), c.kind.as_str(), c.summary),
+                    color: "#b35c00",
+                })
+                .collect();
+            marks.push(Mark {
+                at: inc.triggered_at,
+                label: "first trigger".into(),
+                color: "#c0392b",
+            });
+            marks.push(Mark {
+                at: d.onset,
+                label: "onset".into(),
+                color: "#7a3db8",
+            });
+            let name = f.series.name.clone();
+            let chart_svg = chart::line_chart(
+                &format!("{name} around {}", inc.id),
+                &f.series.points,
+                f.series.start,
+                f.series.end,
+                &marks,
+                |v| crate::evidence::format_value(&name, v),
+            );
+            AnomalyItem {
+                evidence_id: f.series.evidence_id(),
+                name: f.series.name.clone(),
+                query: f.series.query.clone(),
+                step_secs: f.series.step_secs,
+                direction: format!("{:?}", d.direction).to_lowercase(),
+                baseline: d.baseline,
+                peak: d.peak,
+                peak_at: fmt_time(d.peak_at),
+                onset: fmt_time(d.onset),
+                recovered_at: d.recovered_at.map(fmt_time),
+                minutes_before_trigger: round1((inc.triggered_at - d.onset) as f64 / 60_000.0),
+                text: crate::evidence::anomaly_sentence(f.series, d),
+                evidence_ids: vec![f.series.evidence_id()],
+                chart_svg,
+            }
+        })
+        .collect()
+}
+
 fn summary(
     b: &Bundle,
     top: &[&Candidate],
+    anomalies: &[AnomalyItem],
     trigger: Option<&TimelineEntry>,
     resolve: Option<&TimelineEntry>,
 ) -> (String, Vec<String>) {
     let inc = &b.incident;
     let sev = inc.severity.map(|s| format!(" ({s})")).unwrap_or_default();
     let lifecycle = ids(&[trigger, resolve]);
-    let mut s = match inc.resolved_at {
+    // What the metrics show comes first, as in most postmortems.
+    let lead = anomalies
+        .first()
+        .map(|a| format!("{}{} ", a.text, cite(&a.evidence_ids)))
+        .unwrap_or_default();
+    let mut s = lead.clone();
+    s += &match inc.resolved_at {
         Some(end) => format!(
             "\"{}\" on {}{sev} ran from {} to {} UTC ({}){}.",
             inc.title,
@@ -231,7 +302,11 @@ fn summary(
             cite(&lifecycle)
         ),
     };
-    let mut all = lifecycle;
+    let mut all: Vec<String> = anomalies
+        .first()
+        .map(|a| a.evidence_ids.clone())
+        .unwrap_or_default();
+    all.extend(lifecycle);
     match top.first() {
         Some(c) if c.confidence >= 0.4 => {
             let cids = c.evidence_ids();
@@ -272,20 +347,37 @@ fn dedup(v: &mut Vec<String>) {
 
 fn impact(
     b: &Bundle,
+    start: i64,
+    anomalies: &[AnomalyItem],
     trigger: Option<&TimelineEntry>,
     ack: Option<&TimelineEntry>,
     resolve: Option<&TimelineEntry>,
 ) -> Impact {
     let inc = &b.incident;
     let mut statements = Vec::new();
-    statements.push(Finding::new(
-        format!(
-            "{} was affected from {} UTC (first trigger).",
-            inc.service,
-            fmt_time(inc.triggered_at)
-        ),
-        ids(&[trigger]),
-    ));
+    match anomalies.iter().find(|a| a.minutes_before_trigger > 0.0) {
+        Some(a) if start < inc.triggered_at => statements.push(Finding::new(
+            format!(
+                "{} was affected from {} UTC, when {} left its baseline, {} before the first trigger.",
+                inc.service,
+                fmt_time(start),
+                a.name,
+                fmt_minutes(a.minutes_before_trigger)
+            ),
+            [a.evidence_ids.clone(), ids(&[trigger])].concat(),
+        )),
+        _ => statements.push(Finding::new(
+            format!(
+                "{} was affected from {} UTC (first trigger).",
+                inc.service,
+                fmt_time(inc.triggered_at)
+            ),
+            ids(&[trigger]),
+        )),
+    }
+    for a in anomalies {
+        statements.push(Finding::new(a.text.clone(), a.evidence_ids.clone()));
+    }
     match inc.resolved_at {
         Some(end) => statements.push(Finding::new(
             format!(
@@ -324,9 +416,11 @@ fn impact(
     Impact {
         service: inc.service.clone(),
         severity: inc.severity.map(|s| s.to_string()),
-        start: fmt_time(inc.triggered_at),
+        start: fmt_time(start),
         end: inc.resolved_at.map(fmt_time),
-        duration_minutes: inc.time_to_resolve_minutes.map(round1),
+        duration_minutes: inc
+            .resolved_at
+            .map(|e| round1((e - start) as f64 / 60_000.0)),
         time_to_acknowledge_minutes: inc.time_to_acknowledge_minutes.map(round1),
         time_to_resolve_minutes: inc.time_to_resolve_minutes.map(round1),
         statements,

@@ -1,5 +1,6 @@
 //! Drafting: evidence in, a cited postmortem revision out.
 
+pub mod chart;
 pub mod document;
 pub mod evidence_drafter;
 pub mod rank;
@@ -84,9 +85,17 @@ impl Drafter {
         force: bool,
         started: Instant,
     ) -> Result<Drafted, DraftError> {
-        let bundle = Bundle::gather(&self.store, &self.config, id)
+        let incident = self
+            .store
+            .incident(id)
             .await?
             .ok_or_else(|| DraftError::NotFound(id.clone()))?;
+        let problems =
+            crate::evidence::metrics::ensure_frozen(&self.store, &self.config, &incident).await;
+        let mut bundle = Bundle::gather(&self.store, &self.config, id)
+            .await?
+            .ok_or_else(|| DraftError::NotFound(id.clone()))?;
+        bundle.metrics_missing.extend(problems);
         let hash = bundle.hash();
         if !force
             && let Some(cur) = self.store.current_postmortem(id).await?
@@ -102,7 +111,7 @@ impl Drafter {
             });
         }
         let mut doc =
-            evidence_drafter::draft(&bundle, &self.config.drafting, bundle.incident.triggered_at);
+            evidence_drafter::draft(&bundle, &self.config.drafting, bundle.impact_start());
         let now = now_millis();
         let trace_id = current_trace_id();
         doc.generated_at = fmt_time(now);

@@ -2,6 +2,9 @@
 //! later Slack), the changes around it, and what is missing. The drafter and the API's timeline
 //! both read this one bundle.
 
+pub mod anomaly;
+pub mod metrics;
+
 use crate::config::Config;
 use crate::domain::{IncidentId, Millis};
 use crate::ingest::changes::Change;
@@ -18,8 +21,18 @@ pub struct Bundle {
     /// Past resolved incidents on the same service, newest first.
     pub past: Vec<Incident>,
     pub lookback_hours: f64,
-    /// What evidence a reader should know was not available.
+    /// Metric series frozen with the incident.
+    pub metrics: Vec<metrics::FrozenSeries>,
+    /// Why metrics evidence is missing or partial.
+    pub metrics_missing: Vec<String>,
+    /// What other evidence a reader should know was not available.
     pub missing: Vec<String>,
+}
+
+/// A detected anomaly with the series it was found in.
+pub struct Found<'a> {
+    pub series: &'a metrics::FrozenSeries,
+    pub detected: anomaly::Detected,
 }
 
 /// One item of the merged timeline the API shows: a timeline entry, or a change shown as one.
@@ -39,8 +52,10 @@ impl Bundle {
             .resolved_incidents_on(&incident.service, incident.triggered_at, 50)
             .await?;
         let mut missing = Vec::new();
-        if config.prometheus_url.is_none() {
-            missing.push("No metrics were connected (PROMETHEUS_URL is not set), so no anomaly could be detected or dated.".into());
+        let metrics = store.metric_series(id).await?;
+        let mut metrics_missing = Vec::new();
+        if config.prometheus_url.is_none() && metrics.is_empty() {
+            metrics_missing.push("No metrics were connected (PROMETHEUS_URL is not set), so no anomaly could be detected or dated.".into());
         }
         if !changes.iter().any(|c| c.service == incident.service) {
             missing.push(format!(
@@ -58,8 +73,42 @@ impl Bundle {
             changes,
             past,
             lookback_hours,
+            metrics,
+            metrics_missing,
             missing,
         }))
+    }
+
+    /// Anomalies in the frozen metrics, earliest onset first.
+    pub fn anomalies(&self) -> Vec<Found<'_>> {
+        let mut found: Vec<Found> = self
+            .metrics
+            .iter()
+            .filter_map(|s| {
+                anomaly::detect(s, self.incident.triggered_at).map(|detected| Found {
+                    series: s,
+                    detected,
+                })
+            })
+            .collect();
+        found.sort_by(|a, b| {
+            a.detected
+                .onset
+                .cmp(&b.detected.onset)
+                .then_with(|| a.series.name.cmp(&b.series.name))
+        });
+        found
+    }
+
+    /// When the impact began: the first trigger, or the earliest anomaly onset before it.
+    pub fn impact_start(&self) -> Millis {
+        self.anomalies()
+            .iter()
+            .map(|f| f.detected.onset)
+            .min()
+            .map_or(self.incident.triggered_at, |o| {
+                o.min(self.incident.triggered_at)
+            })
     }
 
     /// Changes on the incident's service in the lookback window before the first trigger.
@@ -91,6 +140,17 @@ impl Bundle {
                 });
             }
         }
+        for f in self.anomalies() {
+            items.push(EvidenceItem {
+                incident_id: self.incident.id.clone(),
+                evidence_id: f.series.evidence_id(),
+                at: f.detected.onset,
+                source: "metrics".into(),
+                kind: "anomaly".into(),
+                author: None,
+                text: anomaly_sentence(f.series, &f.detected),
+            });
+        }
         items.sort_by(|a, b| {
             a.at.cmp(&b.at)
                 .then_with(|| a.evidence_id.cmp(&b.evidence_id))
@@ -104,6 +164,7 @@ impl Bundle {
             .iter()
             .map(|e| e.evidence_id.clone())
             .chain(self.changes.iter().map(Change::evidence_id))
+            .chain(self.metrics.iter().map(metrics::FrozenSeries::evidence_id))
             .collect()
     }
 
@@ -135,6 +196,15 @@ impl Bundle {
             h.update(l.as_bytes());
             h.update(b"\n");
         }
+        for m in &self.metrics {
+            h.update(
+                format!(
+                    "{}\t{}\t{:?}\t{}\t{:?}\n",
+                    m.name, m.query, m.labels, m.step_secs, m.points
+                )
+                .as_bytes(),
+            );
+        }
         format!("sha256:{}", hex::encode(h.finalize()))
     }
 }
@@ -142,4 +212,69 @@ impl Bundle {
 /// Timeline kinds written by people (notes, status updates, chat), as opposed to state changes.
 pub fn is_human(kind: &str) -> bool {
     matches!(kind, "note" | "status_update" | "message")
+}
+
+/// How a metric's values read: ratios as percentages, latencies in ms or s, others as numbers.
+/// Judged by the words of its name (`error_ratio`, `latency_p95_seconds`), not substrings.
+pub fn format_value(name: &str, v: f64) -> String {
+    let lower = name.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).collect();
+    let has = |w: &str| words.contains(&w);
+    if has("ratio") || has("percent") {
+        format!("{:.2}%", v * 100.0)
+    } else if has("seconds") || has("latency") {
+        if v.abs() < 1.0 {
+            format!("{:.0} ms", v * 1000.0)
+        } else {
+            format!("{v:.2} s")
+        }
+    } else if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// "error_ratio rose from 0.10% to 12.22% (peak 15:01 UTC); onset 14:40 UTC; back to baseline 15:27 UTC."
+pub fn anomaly_sentence(s: &metrics::FrozenSeries, d: &anomaly::Detected) -> String {
+    let hm = |t: Millis| {
+        crate::domain::from_millis(t)
+            .format("%H:%M UTC")
+            .to_string()
+    };
+    let verb = match d.direction {
+        anomaly::Direction::Up => "rose",
+        anomaly::Direction::Down => "fell",
+    };
+    let labels = if s.labels.is_empty() {
+        String::new()
+    } else {
+        let l: Vec<String> = s.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!(" {{{}}}", l.join(", "))
+    };
+    let back = match d.recovered_at {
+        Some(t) => format!("back to baseline at {}", hm(t)),
+        None => "not back to baseline by the end of the window".into(),
+    };
+    format!(
+        "{}{labels} {verb} from {} (baseline) to {} (peak at {}); onset {}; {back}.",
+        s.name,
+        format_value(&s.name, d.baseline),
+        format_value(&s.name, d.peak),
+        hm(d.peak_at),
+        hm(d.onset),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_read_by_the_words_of_the_metric_name() {
+        use super::format_value as f;
+        assert_eq!(f("error_ratio", 0.1234), "12.34%");
+        assert_eq!(f("saturation_cpu", 0.35), "0.350");
+        assert_eq!(f("latency_p95_seconds", 0.35), "350 ms");
+        assert_eq!(f("latency_p95_seconds", 2.5), "2.50 s");
+        assert_eq!(f("queue_depth", 1234.0), "1234");
+    }
 }

@@ -13,7 +13,7 @@ use super::extract::{ApiAuth, ApiQuery};
 use super::incidents::incident_id;
 use super::{AppState, Router};
 use crate::draft::document::Postmortem;
-use crate::store::jobs::DRAFT;
+use crate::store::jobs::REDRAFT;
 
 pub fn router() -> Router {
     Router::new()
@@ -94,7 +94,7 @@ async fn redraft(
     }
     let job_id = state
         .store
-        .enqueue_job(DRAFT, Some(id.as_str()), crate::domain::now_millis())
+        .enqueue_job(REDRAFT, Some(id.as_str()), crate::domain::now_millis())
         .await?;
     state.jobs_ready.notify_waiters();
     Ok((StatusCode::ACCEPTED, Json(json!({ "job_id": job_id }))).into_response())

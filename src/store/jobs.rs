@@ -10,7 +10,10 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use super::{Backend, Result, Store};
 use crate::domain::{Millis, rfc3339};
 
+/// Draft after a resolution (or late evidence); skipped when the evidence has not changed.
 pub const DRAFT: &str = "draft";
+/// Draft on request: always adds a revision.
+pub const REDRAFT: &str = "redraft";
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Job {

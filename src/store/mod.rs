@@ -5,6 +5,7 @@
 pub mod changes;
 pub mod incidents;
 pub mod jobs;
+pub mod metrics;
 pub mod postmortems;
 pub mod writer;
 
@@ -158,16 +159,30 @@ impl Store {
 }
 
 /// Embedded migrations, so the binary needs no files beside it.
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/sqlite/0001_initial.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/postgres/0001_initial.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "metrics",
+        include_str!("../../migrations/sqlite/0002_metrics.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "metrics",
+        include_str!("../../migrations/postgres/0002_metrics.sql"),
+    ),
+];
 
 fn normalise_url(url: &str) -> Result<(Backend, String)> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {

@@ -3,6 +3,8 @@
 //! the way the senders do.
 #![allow(dead_code)]
 
+pub mod prometheus;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
