@@ -72,6 +72,10 @@ async fn the_payments_postmortem_shows_the_error_rate_anomaly_with_onset_peak_an
         .await
         .unwrap();
     assert!(html.contains("<svg"), "the HTML charts the anomaly");
+    // Kept as a test artifact, to look at.
+    let artifacts = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::write(artifacts.join("payments-postmortem.html"), &html).unwrap();
     assert!(
         html.contains("change:deploy-4821 deploy"),
         "changes are marked on the chart"

@@ -27,6 +27,17 @@ pub struct Mark {
     pub color: &'static str,
 }
 
+impl Mark {
+    /// The legend entry: marks are grouped by what they are.
+    fn kind(&self) -> &'static str {
+        match self.label.as_str() {
+            "first trigger" => "first trigger",
+            "onset" => "onset",
+            _ => "change",
+        }
+    }
+}
+
 /// A line chart of `points` between `start` and `end`, values formatted by `fmt`.
 pub fn line_chart(
     title: &str,
@@ -90,6 +101,23 @@ pub fn line_chart(
             m.color,
             esc(&m.label)
         );
+    }
+    // A legend of the mark kinds present, between the two time labels.
+    let mut kinds: Vec<(&str, &str)> = Vec::new();
+    for m in marks.iter().filter(|m| m.at >= start && m.at <= end) {
+        let kind = m.kind();
+        if !kinds.iter().any(|(k, _)| *k == kind) {
+            kinds.push((kind, m.color));
+        }
+    }
+    let mut lx = W / 2.0 - kinds.len() as f64 * 45.0;
+    for (kind, color) in kinds {
+        let (x2, tx, ly, ty, label) = (lx + 12.0, lx + 15.0, H - 12.0, H - 8.0, esc(kind));
+        let _ = write!(
+            svg,
+            r#"<line x1="{lx:.1}" x2="{x2:.1}" y1="{ly}" y2="{ly}" stroke="{color}" stroke-dasharray="3 2"/><text x="{tx:.1}" y="{ty}" fill="{color}">{label}</text>"#
+        );
+        lx += 90.0;
     }
     let path: Vec<String> = points
         .iter()
