@@ -85,6 +85,7 @@ fn bundle(events: usize) -> Bundle {
             author: None,
             url: None,
             source: "api".into(),
+            lineage: None,
         })
         .collect();
     Bundle {

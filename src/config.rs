@@ -414,6 +414,23 @@ impl Config {
         self.find_service(|m| m.routing_keys.iter().any(|k| k == key))
     }
 
+    /// A GitHub repository's service, when configuration maps it.
+    pub fn service_for_github_repo(&self, repo: &str) -> Option<String> {
+        self.find_service(|m| m.github_repos.iter().any(|r| r.eq_ignore_ascii_case(repo)))
+    }
+
+    /// The service an OpenLineage job is: mapped in configuration (`namespace/name` or `name`),
+    /// else a job named like a service is that service.
+    pub fn service_for_job(&self, namespace: &str, name: &str) -> String {
+        let full = format!("{namespace}/{name}");
+        self.find_service(|m| {
+            m.openlineage_jobs
+                .iter()
+                .any(|j| j.eq_ignore_ascii_case(&full) || j.eq_ignore_ascii_case(name))
+        })
+        .unwrap_or_else(|| self.resolve_service_name(name))
+    }
+
     /// Any name (alias, canonical, different case) to the canonical service id.
     pub fn resolve_service_name(&self, name: &str) -> String {
         let c = canonical_service(name);

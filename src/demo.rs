@@ -16,6 +16,8 @@ use crate::startup::Application;
 
 pub const PAGERDUTY_EVENTS: &str = include_str!("../fixtures/demo/pagerduty.jsonl");
 pub const CHANGE_EVENTS: &str = include_str!("../fixtures/demo/changes.json");
+/// OpenLineage RunEvents: the fee-assistant's inference runs, the index rebuild, decoys.
+pub const LINEAGE_EVENTS: &str = include_str!("../fixtures/demo/lineage.jsonl");
 /// The incident whose postmortem the demo prints in full.
 pub const FEATURED: &str = "PPAY42X";
 
@@ -59,6 +61,18 @@ async fn tour(base: &str) -> anyhow::Result<ExitCode> {
         .await?;
     if !r.status().is_success() {
         bail!("change events refused: {} {}", r.status(), r.text().await?);
+    }
+    for line in LINEAGE_EVENTS.lines().filter(|l| !l.trim().is_empty()) {
+        let r = http
+            .post(format!("{base}/api/v1/lineage"))
+            .bearer_auth(INGEST)
+            .header("content-type", "application/json")
+            .body(line.to_string())
+            .send()
+            .await?;
+        if r.status() != reqwest::StatusCode::CREATED {
+            bail!("lineage event refused: {} {}", r.status(), r.text().await?);
+        }
     }
     let mut incidents = BTreeSet::new();
     // Replay as PagerDuty would deliver them: in the order they happened.

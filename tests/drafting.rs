@@ -34,7 +34,7 @@ async fn the_demo_incidents_rank_their_true_causes_above_every_decoy() {
     app.replay_demo().await;
     for (id, cause) in [
         ("PPAY42X", "change:deploy-4821"),
-        ("PFEE7Q1", "change:idx-rebuild-118"),
+        ("PFEE7Q1", "lineage:7e929185-ee70-589c-a0a1-902799ee4499"),
         ("PSRCH3K", "change:flag-912"),
         ("PAUTH9M", "change:mig-0057"),
     ] {

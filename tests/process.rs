@@ -192,7 +192,9 @@ fn the_demo_prints_the_payments_postmortem_and_a_line_per_other_incident() {
         .collect();
     assert_eq!(others.len(), 4, "{text}");
     assert!(
-        others.iter().any(|l| l.contains("change:idx-rebuild-118")),
+        others
+            .iter()
+            .any(|l| l.contains("lineage:7e929185-ee70-589c-a0a1-902799ee4499")),
         "{others:?}"
     );
 }

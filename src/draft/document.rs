@@ -66,6 +66,9 @@ pub struct ChangeItem {
     pub url: Option<String>,
     /// Minutes between the change and the first trigger (positive: before).
     pub minutes_before_trigger: f64,
+    /// For upstream data, model and prompt changes: how lineage links them to the service.
+    #[serde(default)]
+    pub lineage_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -107,6 +110,9 @@ pub struct Provenance {
     pub evidence_hash: String,
     pub trace_id: String,
     pub evidence_count: usize,
+    /// The lineage paths the ranked hypotheses rest on.
+    #[serde(default)]
+    pub lineage_paths: Vec<String>,
     pub lookback_hours: f64,
     pub duration_ms: f64,
 }

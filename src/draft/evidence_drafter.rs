@@ -127,8 +127,8 @@ pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
             version: c.version.clone(),
             author: c.author.clone(),
             url: c.url.clone(),
-            minutes_before_trigger: ((inc.triggered_at - c.at) as f64 / 60_000.0 * 10.0).round()
-                / 10.0,
+            minutes_before_trigger: round1((inc.triggered_at - c.at) as f64 / 60_000.0),
+            lineage_path: c.lineage.as_ref().map(|l| l.path.clone()),
         })
         .collect();
 
@@ -179,6 +179,13 @@ pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
             evidence_hash: String::new(),
             trace_id: String::new(),
             evidence_count: b.evidence_ids().len(),
+            lineage_paths: top
+                .iter()
+                .filter_map(|c| {
+                    let l = c.change.lineage.as_ref()?;
+                    Some(format!("{}: {}", c.change.evidence_id(), l.path))
+                })
+                .collect(),
             lookback_hours: b.lookback_hours,
             duration_ms: 0.0,
         },
@@ -193,10 +200,15 @@ fn hypothesis_text(c: &Candidate, service: &str) -> String {
         .as_deref()
         .map(|v| format!(" ({v})"))
         .unwrap_or_default();
-    let place = if c.same_service {
-        format!("on {service}")
-    } else {
-        format!("on {} (another service)", ch.service)
+    let place = match &ch.lineage {
+        Some(l) if l.hops == 0 => format!("in {service}'s own runs"),
+        Some(l) => format!(
+            "upstream of {service} through lineage ({} hop{})",
+            l.hops,
+            if l.hops == 1 { "" } else { "s" }
+        ),
+        None if c.same_service => format!("on {service}"),
+        None => format!("on {} (another service)", ch.service),
     };
     let mut s = format!(
         "The {} \"{}\"{version} {place}, {} before the start, caused the incident",

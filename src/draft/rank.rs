@@ -240,18 +240,33 @@ pub fn rank<'a>(
             let named = !named_by.is_empty() || !rolled_back_by.is_empty();
             let recency = (-minutes_before / RECENCY_TAU_MIN).exp();
             let kind = kind_weight(c.kind) * if routine { 0.3 } else { 1.0 };
+            // Being on the service, or upstream of it through lineage, ties a change to the
+            // incident; other services' changes only weakly.
+            let proximity = match &c.lineage {
+                Some(l) => match l.hops {
+                    0 | 1 => 1.0,
+                    2 => 0.75,
+                    _ => 0.55,
+                },
+                None if same_service => 1.0,
+                None => 0.15,
+            };
             let score = W_NAMED * f64::from(u8::from(named))
-                + W_SERVICE * if same_service { 1.0 } else { 0.15 }
+                + W_SERVICE * proximity
                 + W_RECENCY * recency
                 + W_KIND * kind;
             let mut reasons = vec![format!(
                 "landed {} before the start",
                 fmt_minutes(minutes_before)
             )];
-            reasons.push(if same_service {
-                format!("on the incident's service ({service})")
-            } else {
-                format!("on another service ({})", c.service)
+            reasons.push(match &c.lineage {
+                Some(l) if l.hops == 0 => format!("seen in {service}'s own runs: {}", l.path),
+                Some(l) => format!(
+                    "upstream of {service} through lineage ({} hop(s)): {}",
+                    l.hops, l.path
+                ),
+                None if same_service => format!("on the incident's service ({service})"),
+                None => format!("on another service ({})", c.service),
             });
             if !rolled_back_by.is_empty() {
                 reasons.push(format!(
@@ -331,6 +346,7 @@ mod tests {
             author: None,
             url: None,
             source: "api".into(),
+            lineage: None,
         }
     }
 

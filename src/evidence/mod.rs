@@ -3,6 +3,7 @@
 //! both read this one bundle.
 
 pub mod anomaly;
+pub mod lineage;
 pub mod metrics;
 
 use crate::config::Config;
@@ -47,7 +48,8 @@ impl Bundle {
         let (start, end) = incident.window();
         let from = start - (lookback_hours * 3_600_000.0) as Millis;
         let timeline = store.timeline(id).await?;
-        let changes = store.changes_between(from, end).await?;
+        let mut changes = store.changes_between(from, end).await?;
+        changes.extend(lineage::candidates(store, config, &incident.service, from, end).await?);
         let past = store
             .resolved_incidents_on(&incident.service, incident.triggered_at, 50)
             .await?;
@@ -115,7 +117,10 @@ impl Bundle {
     pub fn changes_before(&self) -> Vec<&Change> {
         self.changes
             .iter()
-            .filter(|c| c.service == self.incident.service && c.at <= self.incident.triggered_at)
+            .filter(|c| {
+                (c.service == self.incident.service || c.lineage.is_some())
+                    && c.at <= self.incident.triggered_at
+            })
             .collect()
     }
 
@@ -123,7 +128,10 @@ impl Bundle {
     pub fn merged_timeline(&self, extra_changes: &[&str]) -> Vec<EvidenceItem> {
         let mut items: Vec<EvidenceItem> = self.timeline.clone();
         for c in &self.changes {
-            if c.service == self.incident.service || extra_changes.contains(&c.id.as_str()) {
+            if c.service == self.incident.service
+                || c.lineage.is_some()
+                || extra_changes.contains(&c.id.as_str())
+            {
                 let version = c
                     .version
                     .as_deref()
@@ -133,7 +141,12 @@ impl Bundle {
                     incident_id: self.incident.id.clone(),
                     evidence_id: c.evidence_id(),
                     at: c.at,
-                    source: "change".into(),
+                    source: if c.lineage.is_some() {
+                        "lineage"
+                    } else {
+                        "change"
+                    }
+                    .into(),
                     kind: c.kind.as_str().into(),
                     author: c.author.clone(),
                     text: format!("{} {}: {}{version}", c.service, c.kind.noun(), c.summary),

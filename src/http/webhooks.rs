@@ -13,13 +13,16 @@ use serde_json::json;
 use super::error::{Error, Result};
 use super::extract::{IngestAuth, RawBody};
 use super::{AppState, Router};
-use crate::ingest::{changes, pagerduty, signature};
+use crate::ingest::openlineage::Lineage;
+use crate::ingest::{changes, github, openlineage, pagerduty, signature};
 use crate::store::writer::{IngestOp, IngestOutcome};
 
 pub fn router() -> Router {
     Router::new()
         .route("/webhooks/pagerduty", post(pagerduty_webhook))
         .route("/webhooks/changes", post(change_events))
+        .route("/webhooks/github", post(github_webhook))
+        .route("/api/v1/lineage", post(lineage_event))
 }
 
 /// Counts the outcome by source and times the commit, whatever happened.
@@ -117,5 +120,99 @@ async fn change_events(
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "status": status_word(outcome), "evidence_ids": ids })),
+    ))
+}
+
+/// GitHub `deployment_status` webhooks:
+/// <https://docs.github.com/en/webhooks/webhook-events-and-payloads#deployment_status>.
+/// `X-Hub-Signature-256: sha256=<hex HMAC-SHA256>` over the raw body with `GITHUB_WEBHOOK_SECRET`.
+/// A successful deployment becomes the change `change:github:<deployment id>`; `ping` and other
+/// events are acknowledged and ignored.
+async fn github_webhook(
+    State(state): State<AppState>,
+    body: Result<RawBody>,
+) -> Result<impl IntoResponse> {
+    let (outcome, ids) = observed(&state, "github", async {
+        let Some(secret) = &state.config.github_webhook_secret else {
+            return Err(Error::Unavailable(
+                "GitHub webhooks are not configured: set GITHUB_WEBHOOK_SECRET".into(),
+            ));
+        };
+        let body = body?;
+        let header = body
+            .headers
+            .get("x-hub-signature-256")
+            .and_then(|v| v.to_str().ok());
+        if !signature::verify_github(secret, header, &body.bytes) {
+            return Err(Error::Unauthorized(
+                "X-Hub-Signature-256 is missing or does not match GITHUB_WEBHOOK_SECRET".into(),
+            ));
+        }
+        let event = body
+            .headers
+            .get("x-github-event")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if event != "deployment_status" {
+            return Ok((IngestOutcome::Duplicate, vec![]));
+        }
+        match github::parse(&body.bytes, &state.config)? {
+            Some(change) => {
+                let ids = vec![change.evidence_id()];
+                Ok((
+                    state.writer.submit(IngestOp::Changes(vec![change])).await?,
+                    ids,
+                ))
+            }
+            None => Ok((IngestOutcome::Duplicate, vec![])),
+        }
+    })
+    .await?;
+    let status = if ids.is_empty() {
+        "ignored"
+    } else {
+        status_word(outcome)
+    };
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "status": status, "evidence_ids": ids })),
+    ))
+}
+
+/// OpenLineage RunEvents, as Marquez accepts them: <https://openlineage.io/apidocs/openapi/>.
+/// Validated against the spec's JSON Schema (formats included); 201 once stored, idempotent by
+/// run id and event type. Dataset and job events are valid but carry no run: acknowledged only.
+async fn lineage_event(
+    State(state): State<AppState>,
+    auth: Result<IngestAuth>,
+    body: Result<RawBody>,
+) -> Result<impl IntoResponse> {
+    let (outcome, id) = observed(&state, "openlineage", async {
+        auth?;
+        let body = body?;
+        match openlineage::parse(&body.bytes)? {
+            Lineage::Run(event) => {
+                let id = event.evidence_id();
+                let raw = String::from_utf8_lossy(&body.bytes).into_owned();
+                Ok((
+                    state
+                        .writer
+                        .submit(IngestOp::Lineage { raw, event })
+                        .await?,
+                    Some(id),
+                ))
+            }
+            Lineage::Other => Ok((IngestOutcome::Duplicate, None)),
+        }
+    })
+    .await?;
+    let status = if id.is_none() {
+        "ignored"
+    } else {
+        status_word(outcome)
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "status": status, "evidence_id": id })),
     ))
 }

@@ -24,9 +24,23 @@ pub struct Change {
     pub author: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// Where it came from: `api`, `pagerduty`, `github`, `import`.
+    /// Where it came from: `api`, `pagerduty`, `github`, `import`, or `lineage` for a run that
+    /// wrote data the service reads (its `id` is then the run id).
     #[serde(default = "default_source")]
     pub source: String,
+    /// For lineage candidates: how the run reaches the incident's service.
+    #[serde(skip)]
+    pub lineage: Option<LineageLink>,
+}
+
+/// How an upstream run reaches a service through lineage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineageLink {
+    /// 1: the run wrote a dataset the service reads; 2: it wrote what that run read; and so on.
+    /// 0: a change seen in the service's own runs (a new model or prompt version).
+    pub hops: u8,
+    /// The path, service first: "fee-assistant reads vector://prod/fees_index ← written at build-118 by fees-index-rebuild".
+    pub path: String,
 }
 
 fn default_source() -> String {
@@ -35,7 +49,11 @@ fn default_source() -> String {
 
 impl Change {
     pub fn evidence_id(&self) -> String {
-        format!("change:{}", self.id)
+        if self.source == "lineage" {
+            format!("lineage:{}", self.id)
+        } else {
+            format!("change:{}", self.id)
+        }
     }
 }
 
@@ -85,6 +103,7 @@ impl ChangeInput {
             author: self.author.filter(|v| !v.is_empty()),
             url: self.url.filter(|v| !v.is_empty()),
             source: source.into(),
+            lineage: None,
         })
     }
 }
@@ -199,6 +218,7 @@ fn pagerduty_change(v: &Value, body: &[u8], config: &Config) -> Result<Change, B
         author: detail("author"),
         url,
         source: "pagerduty".into(),
+        lineage: None,
     })
 }
 

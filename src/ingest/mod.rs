@@ -3,6 +3,8 @@
 //! verified body.
 
 pub mod changes;
+pub mod github;
+pub mod openlineage;
 pub mod pagerduty;
 pub mod signature;
 

@@ -48,6 +48,7 @@ fn from_row(r: &AnyRow) -> Result<Change> {
         author: r.try_get("author")?,
         url: r.try_get("url")?,
         source: r.try_get("source")?,
+        lineage: None,
     })
 }
 

@@ -5,6 +5,7 @@
 pub mod changes;
 pub mod incidents;
 pub mod jobs;
+pub mod lineage;
 pub mod metrics;
 pub mod postmortems;
 pub mod writer;
@@ -170,6 +171,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "metrics",
         include_str!("../../migrations/sqlite/0002_metrics.sql"),
     ),
+    (
+        3,
+        "lineage",
+        include_str!("../../migrations/sqlite/0003_lineage.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -181,6 +187,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "metrics",
         include_str!("../../migrations/postgres/0002_metrics.sql"),
+    ),
+    (
+        3,
+        "lineage",
+        include_str!("../../migrations/postgres/0003_lineage.sql"),
     ),
 ];
 

@@ -20,6 +20,11 @@ pub enum IngestOp {
     PagerDuty { raw: String, webhook: PdWebhook },
     /// Change events (one request may carry several).
     Changes(Vec<Change>),
+    /// A validated OpenLineage RunEvent with its raw body.
+    Lineage {
+        raw: String,
+        event: Box<crate::ingest::openlineage::RunEvent>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +158,13 @@ pub async fn apply_batch(
                         }
                     }
                     IngestOutcome::Stored
+                }
+            }
+            IngestOp::Lineage { raw, event } => {
+                if super::lineage::apply(&mut tx, event, raw, now).await? {
+                    IngestOutcome::Stored
+                } else {
+                    IngestOutcome::Duplicate
                 }
             }
             IngestOp::Changes(list) => {

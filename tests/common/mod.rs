@@ -171,6 +171,17 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn post_lineage(&self, body: &str) -> Response {
+        self.http
+            .post(format!("{}/api/v1/lineage", self.base))
+            .bearer_auth(INGEST_TOKEN)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.http
             .get(format!("{}{path}", self.base))
@@ -216,6 +227,12 @@ impl TestApp {
     pub async fn replay_demo(&self) {
         let r = self.post_changes(postmortem::demo::CHANGE_EVENTS).await;
         assert_eq!(r.status(), StatusCode::ACCEPTED);
+        for l in postmortem::demo::LINEAGE_EVENTS
+            .lines()
+            .filter(|l| !l.is_empty())
+        {
+            assert_eq!(self.post_lineage(l).await.status(), StatusCode::CREATED);
+        }
         let mut lines: Vec<(String, &str)> = postmortem::demo::PAGERDUTY_EVENTS
             .lines()
             .filter(|l| !l.is_empty())

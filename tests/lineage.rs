@@ -1,0 +1,331 @@
+//! OpenLineage in, GitHub deployments in, and lineage-aware ranking, through HTTP.
+
+mod common;
+
+use common::*;
+use postmortem::ingest::signature::hmac_sha256;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const REBUILD: &str = "lineage:7e929185-ee70-589c-a0a1-902799ee4499";
+
+fn reference_events() -> Value {
+    serde_json::from_str(&reference("openlineage/run_events.json")).unwrap()
+}
+
+#[tokio::test]
+async fn valid_events_are_stored_once_and_invalid_ones_refused_with_their_reason() {
+    let app = spawn_app().await;
+    let r = reference_events();
+    for (kind, ev) in r["valid"].as_object().unwrap() {
+        let resp = app.post_lineage(&ev.to_string()).await;
+        assert_eq!(resp.status(), StatusCode::CREATED, "{kind}");
+        assert_eq!(
+            resp.json::<Value>().await.unwrap()["status"],
+            "accepted",
+            "{kind}"
+        );
+        let again = app.post_lineage(&ev.to_string()).await;
+        assert_eq!(
+            again.json::<Value>().await.unwrap()["status"],
+            "duplicate",
+            "{kind}: idempotent by run id and type"
+        );
+    }
+    for (why, case) in r["invalid"].as_object().unwrap() {
+        let resp = app.post_lineage(&case["event"].to_string()).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{why}");
+        let e: Value = resp.json().await.unwrap();
+        assert!(
+            e["error"]
+                .as_str()
+                .unwrap()
+                .contains("not a valid OpenLineage RunEvent"),
+            "{why}: {e}"
+        );
+    }
+    let mut bad_time = r["valid"]["START"].clone();
+    bad_time["eventTime"] = "yesterday".into();
+    let e: Value = app
+        .post_lineage(&bad_time.to_string())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(e["error"].as_str().unwrap().contains("/eventTime"), "{e}");
+    let r2 = app
+        .http
+        .post(format!("{}/api/v1/lineage", app.base))
+        .body(r["valid"]["START"].to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r2.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_fee_assistant_cause_is_the_index_rebuild_found_upstream_through_lineage() {
+    let app = spawn_app().await;
+    app.replay_demo().await;
+    let mut p = app.wait_for_postmortem("PFEE7Q1").await;
+    for _ in 0..100 {
+        if p["root_cause_hypotheses"][0]["evidence_ids"][0] == REBUILD {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        p = app.get_json("/api/incidents/PFEE7Q1/postmortem").await;
+    }
+    let hyps = p["root_cause_hypotheses"].as_array().unwrap();
+    assert_eq!(
+        hyps[0]["evidence_ids"][0], REBUILD,
+        "{:#}",
+        p["root_cause_hypotheses"]
+    );
+    let text = hyps[0]["hypothesis"].as_str().unwrap();
+    assert!(
+        text.contains("upstream of fee-assistant through lineage (1 hop)"),
+        "{text}"
+    );
+    assert!(text.contains("s3://staging/fees_corpus"), "{text}");
+    // The decoy branch (closer in time, data fee-assistant does not read) is no candidate at all.
+    let all = p.to_string();
+    assert!(
+        !all.contains("marketing-embeddings"),
+        "the decoy branch must not appear"
+    );
+    // The other service's deploy ranks below the lineage cause; the silent prompt change is found.
+    let pos = |needle: &str| {
+        hyps.iter()
+            .position(|h| h["hypothesis"].as_str().unwrap().contains(needle))
+    };
+    if let Some(web) = pos("web-frontend") {
+        assert!(web > 0);
+    }
+    let prompt = pos("without a version bump").expect("the prompt change seen in the run facets");
+    assert!(prompt > 0 && prompt < 3, "{:#}", p["root_cause_hypotheses"]);
+    // The changes section and the receipt show the lineage path.
+    let md = p["markdown"].as_str().unwrap();
+    assert!(md.contains("Lineage: fee-assistant reads vector://prod/fees_index ← written at version build-118 by fees-index-rebuild"), "{md}");
+    assert!(
+        md.contains("**Lineage paths behind the hypotheses:**"),
+        "{md}"
+    );
+}
+
+fn lineage_run(run: &str, job: &str, time: &str, inputs: &[&str], outputs: &[&str]) -> String {
+    let ds = |names: &[&str]| -> Vec<Value> {
+        names
+            .iter()
+            .map(|n| json!({"namespace": "warehouse", "name": n, "facets": {}}))
+            .collect()
+    };
+    json!({
+        "eventType": "COMPLETE", "eventTime": time, "producer": "https://example.com/etl",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": run, "facets": {}}, "job": {"namespace": "etl", "name": job, "facets": {}},
+        "inputs": ds(inputs), "outputs": ds(outputs)
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn the_walk_reaches_three_hops_upstream_and_ignores_unrelated_branches() {
+    let app = spawn_app().await;
+    let runs = [
+        (
+            "00000000-0000-4000-8000-000000000001",
+            "orders-api",
+            "2026-10-05T09:50:00Z",
+            &["orders_view"][..],
+            &[][..],
+        ),
+        (
+            "00000000-0000-4000-8000-000000000002",
+            "build-view",
+            "2026-10-05T08:00:00Z",
+            &["orders_clean"],
+            &["orders_view"],
+        ),
+        (
+            "00000000-0000-4000-8000-000000000003",
+            "clean-orders",
+            "2026-10-05T07:00:00Z",
+            &["orders_raw"],
+            &["orders_clean"],
+        ),
+        (
+            "00000000-0000-4000-8000-000000000004",
+            "ingest-orders",
+            "2026-10-05T06:00:00Z",
+            &[],
+            &["orders_raw"],
+        ),
+        (
+            "00000000-0000-4000-8000-000000000005",
+            "unrelated-job",
+            "2026-10-05T09:55:00Z",
+            &["x"],
+            &["y"],
+        ),
+    ];
+    for (id, job, at, i, o) in runs {
+        assert_eq!(
+            app.post_lineage(&lineage_run(id, job, at, i, o))
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
+    }
+    app.post_pagerduty(
+        &pd_event(
+            "O1",
+            "incident.triggered",
+            "PORD1",
+            "triggered",
+            "2026-10-05T10:00:00Z",
+        )
+        .replace("Payments-API", "orders-api"),
+    )
+    .await;
+    app.post_pagerduty(
+        &pd_event(
+            "O2",
+            "incident.resolved",
+            "PORD1",
+            "resolved",
+            "2026-10-05T10:30:00Z",
+        )
+        .replace("Payments-API", "orders-api"),
+    )
+    .await;
+    let p = app.wait_for_postmortem("PORD1").await;
+    let hyps = p["root_cause_hypotheses"].as_array().unwrap();
+    let ids: Vec<&str> = hyps
+        .iter()
+        .map(|h| h["evidence_ids"][0].as_str().unwrap())
+        .collect();
+    for (n, hop) in [(2, 1), (3, 2), (4, 3)] {
+        let id = format!("lineage:00000000-0000-4000-8000-00000000000{n}");
+        let h = hyps
+            .iter()
+            .find(|h| h["evidence_ids"][0] == id.as_str())
+            .unwrap_or_else(|| panic!("{id} missing: {ids:?}"));
+        let expect = format!("({hop} hop");
+        assert!(h["hypothesis"].as_str().unwrap().contains(&expect), "{h}");
+    }
+    assert!(!ids.contains(&"lineage:00000000-0000-4000-8000-000000000005"));
+    assert_eq!(
+        ids[0], "lineage:00000000-0000-4000-8000-000000000002",
+        "the nearest hop ranks first"
+    );
+}
+
+fn deployment(id: i64, state: &str, repo: &str, at: &str) -> String {
+    json!({
+        "action": "created",
+        "deployment_status": {"id": 9, "state": state, "created_at": at, "target_url": "https://ci.example/run/9",
+            "environment": "production"},
+        "deployment": {"id": id, "sha": "a1b2c3d4e5f6", "ref": "v2.9.0", "environment": "production",
+            "description": "Deploy v2.9.0", "creator": {"login": "octocat"}, "created_at": at,
+            "url": "https://api.github.com/repos/acme/search-api/deployments/1"},
+        "repository": {"full_name": repo, "name": "search-api"},
+        "sender": {"login": "octocat"}
+    })
+    .to_string()
+}
+
+async fn post_github(app: &TestApp, event: &str, body: &str, secret: &str) -> reqwest::Response {
+    let sig = format!(
+        "sha256={}",
+        hex::encode(hmac_sha256(secret.as_bytes(), body.as_bytes()))
+    );
+    app.http
+        .post(format!("{}/webhooks/github", app.base))
+        .header("x-github-event", event)
+        .header("x-hub-signature-256", sig)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn github_deployments_become_changes_of_the_mapped_service() {
+    let app = spawn_app_with(|c| {
+        c.github_webhook_secret = Some("gh-secret".to_string().into());
+        c.services.insert(
+            "search-api".into(),
+            postmortem::config::ServiceMapping {
+                github_repos: vec!["acme/search-engine".into()],
+                ..Default::default()
+            },
+        );
+    })
+    .await;
+    let body = deployment(
+        4242,
+        "success",
+        "acme/search-engine",
+        "2026-10-14T16:20:00Z",
+    );
+    let r = post_github(&app, "deployment_status", &body, "gh-secret").await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["evidence_ids"][0],
+        "change:github:4242"
+    );
+    assert_eq!(
+        post_github(&app, "deployment_status", &body, "wrong")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let pending = deployment(
+        4243,
+        "pending",
+        "acme/search-engine",
+        "2026-10-14T16:21:00Z",
+    );
+    let r = post_github(&app, "deployment_status", &pending, "gh-secret").await;
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "ignored");
+    let r = post_github(
+        &app,
+        "ping",
+        r#"{"zen":"Keep it logically awesome."}"#,
+        "gh-secret",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let r = post_github(&app, "deployment_status", "{}", "gh-secret").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    app.post_pagerduty(
+        &pd_event(
+            "G1",
+            "incident.triggered",
+            "PGH1",
+            "triggered",
+            "2026-10-14T16:31:00Z",
+        )
+        .replace("Payments-API", "search-api"),
+    )
+    .await;
+    let tl = app.get_json("/api/incidents/PGH1/timeline").await;
+    let entry = tl["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["evidence_id"] == "change:github:4242")
+        .expect("deployment in the timeline")
+        .clone();
+    assert_eq!(entry["source"], "change");
+    assert!(entry["text"].as_str().unwrap().contains("Deploy v2.9.0"));
+
+    let closed = spawn_app().await;
+    assert_eq!(
+        post_github(&closed, "deployment_status", &body, "x")
+            .await
+            .status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
