@@ -165,16 +165,7 @@ async fn a_requested_redraft_adds_a_revision_and_reports_its_job() {
     app.replay_demo().await;
     let first = app.wait_for_postmortem("PSRCH3K").await;
     let rev = first["revision"].as_i64().unwrap();
-    let r = app
-        .http
-        .post(format!(
-            "{}/api/incidents/PSRCH3K/postmortem/draft",
-            app.base
-        ))
-        .bearer_auth(API_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let r = app.request_redraft("PSRCH3K").await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let job_id = r.json::<Value>().await.unwrap()["job_id"]
         .as_str()
@@ -199,13 +190,7 @@ async fn a_requested_redraft_adds_a_revision_and_reports_its_job() {
         "a new revision"
     );
     assert_eq!(revs.len() as i64, rev + 1, "earlier revisions are kept");
-    let r = app
-        .http
-        .post(format!("{}/api/incidents/PNOPE/postmortem/draft", app.base))
-        .bearer_auth(API_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let r = app.request_redraft("PNOPE").await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 

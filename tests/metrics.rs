@@ -99,16 +99,7 @@ async fn frozen_metrics_keep_the_postmortem_reproducible_after_prometheus_is_gon
     let app = spawn_app_with(|c| c.prometheus_url = Some(url)).await;
     let first = payments_postmortem(&app).await;
     drop(prom);
-    let r = app
-        .http
-        .post(format!(
-            "{}/api/incidents/PPAY42X/postmortem/draft",
-            app.base
-        ))
-        .bearer_auth(API_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let r = app.request_redraft("PPAY42X").await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let rev = first["revision"].as_i64().unwrap();
     let mut again = first.clone();

@@ -161,7 +161,11 @@ mod tests {
         assert!(!svg.contains("<b>"));
         assert!(svg.contains("&lt;x&gt;"));
         assert!(!svg.contains("later"));
-        assert_eq!(svg.matches("<title>deploy").count(), 1, "one mark in the window");
+        assert_eq!(
+            svg.matches("<title>deploy").count(),
+            1,
+            "one mark in the window"
+        );
         assert!(svg.contains(">change</text>"), "with its legend");
     }
 }

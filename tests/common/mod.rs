@@ -161,8 +161,17 @@ impl TestApp {
     }
 
     pub async fn post_changes(&self, body: &str) -> Response {
+        self.post_ingest("/webhooks/changes", body).await
+    }
+
+    pub async fn post_lineage(&self, body: &str) -> Response {
+        self.post_ingest("/api/v1/lineage", body).await
+    }
+
+    /// POSTs JSON with the ingest token.
+    async fn post_ingest(&self, path: &str, body: &str) -> Response {
         self.http
-            .post(format!("{}/webhooks/changes", self.base))
+            .post(format!("{}{path}", self.base))
             .bearer_auth(INGEST_TOKEN)
             .header("content-type", "application/json")
             .body(body.to_string())
@@ -171,12 +180,11 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn post_lineage(&self, body: &str) -> Response {
+    /// Asks for a redraft through the API; returns the response.
+    pub async fn request_redraft(&self, id: &str) -> Response {
         self.http
-            .post(format!("{}/api/v1/lineage", self.base))
-            .bearer_auth(INGEST_TOKEN)
-            .header("content-type", "application/json")
-            .body(body.to_string())
+            .post(format!("{}/api/incidents/{id}/postmortem/draft", self.base))
+            .bearer_auth(API_TOKEN)
             .send()
             .await
             .unwrap()
