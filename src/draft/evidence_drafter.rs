@@ -652,9 +652,23 @@ fn action_items(
             ChangeKind::Infra => format!(
                 "Apply infrastructure changes like \"{s}\" one zone at a time, with health checks gating the rest."
             ),
-            ChangeKind::Data => format!(
-                "Validate data versions before {svc} reads them (\"{s}\"): check provenance (no staging sources in production) and pin readers to a reviewed version."
-            ),
+            ChangeKind::Data => {
+                // Say "staging" only when the evidence shows a staging source.
+                let path = c
+                    .change
+                    .lineage
+                    .as_ref()
+                    .map(|l| l.path.as_str())
+                    .unwrap_or("");
+                let staging = if s.contains("staging") || path.contains("staging") {
+                    " (this one was built from a staging source)"
+                } else {
+                    ""
+                };
+                format!(
+                    "Validate data versions before {svc} reads them (\"{s}\"): check their provenance{staging} and pin readers to a reviewed version."
+                )
+            }
             ChangeKind::Model => format!(
                 "Gate model promotions like \"{s}\" on an offline evaluation and a shadow deployment."
             ),
