@@ -95,6 +95,7 @@ fn bundle(events: usize) -> Bundle {
         past: vec![],
         lookback_hours: 24.0,
         metrics: vec![],
+        detected: vec![],
         metrics_missing: vec![],
         missing: vec![],
     }

@@ -92,9 +92,7 @@ impl Drafter {
             .ok_or_else(|| DraftError::NotFound(id.clone()))?;
         let problems =
             crate::evidence::metrics::ensure_frozen(&self.store, &self.config, &incident).await;
-        let mut bundle = Bundle::gather(&self.store, &self.config, id)
-            .await?
-            .ok_or_else(|| DraftError::NotFound(id.clone()))?;
+        let mut bundle = Bundle::gather_for(&self.store, &self.config, incident).await?;
         bundle.metrics_missing.extend(problems);
         let hash = bundle.hash();
         if !force

@@ -183,8 +183,9 @@ pub async fn candidates(
                 } else {
                     ChangeKind::Data
                 };
-                for input in store.lineage_datasets(&run.run_id, "in").await? {
-                    if seen.insert(dataset(&input)) {
+                let inputs = store.lineage_datasets(&run.run_id, "in").await?;
+                for input in &inputs {
+                    if seen.insert(dataset(input)) {
                         let reads = input
                             .version
                             .as_deref()
@@ -192,13 +193,11 @@ pub async fn candidates(
                             .unwrap_or_default();
                         next.push((
                             input.clone(),
-                            format!("{path}, which read {}{reads}", dataset(&input)),
+                            format!("{path}, which read {}{reads}", dataset(input)),
                         ));
                     }
                 }
-                let read_from: Vec<String> = store
-                    .lineage_datasets(&run.run_id, "in")
-                    .await?
+                let read_from: Vec<String> = inputs
                     .iter()
                     .map(|i| {
                         format!(

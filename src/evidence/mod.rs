@@ -24,6 +24,8 @@ pub struct Bundle {
     pub lookback_hours: f64,
     /// Metric series frozen with the incident.
     pub metrics: Vec<metrics::FrozenSeries>,
+    /// Anomalies found in `metrics` (index into it), earliest onset first; see [`detect_all`].
+    pub detected: Vec<(usize, anomaly::Detected)>,
     /// Why metrics evidence is missing or partial.
     pub metrics_missing: Vec<String>,
     /// What other evidence a reader should know was not available.
@@ -36,14 +38,39 @@ pub struct Found<'a> {
     pub detected: anomaly::Detected,
 }
 
+/// Runs anomaly detection over every series, earliest onset first.
+pub fn detect_all(
+    metrics: &[metrics::FrozenSeries],
+    trigger: Millis,
+) -> Vec<(usize, anomaly::Detected)> {
+    let mut found: Vec<(usize, anomaly::Detected)> = metrics
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| anomaly::detect(s, trigger).map(|d| (i, d)))
+        .collect();
+    found.sort_by(|(i, a), (j, b)| {
+        a.onset
+            .cmp(&b.onset)
+            .then_with(|| metrics[*i].name.cmp(&metrics[*j].name))
+    });
+    found
+}
+
 /// One item of the merged timeline the API shows: a timeline entry, or a change shown as one.
 pub type EvidenceItem = TimelineEntry;
 
 impl Bundle {
     pub async fn gather(store: &Store, config: &Config, id: &IncidentId) -> Result<Option<Self>> {
-        let Some(incident) = store.incident(id).await? else {
-            return Ok(None);
-        };
+        match store.incident(id).await? {
+            Some(incident) => Ok(Some(Self::gather_for(store, config, incident).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Gathers the evidence of an incident already loaded.
+    pub async fn gather_for(store: &Store, config: &Config, incident: Incident) -> Result<Self> {
+        let id =
+            &IncidentId::parse(&incident.id).map_err(|e| crate::store::StoreError::Corrupt(e.0))?;
         let lookback_hours = config.drafting.lookback_hours;
         let (start, end) = incident.window();
         let from = start - (lookback_hours * 3_600_000.0) as Millis;
@@ -69,37 +96,29 @@ impl Bundle {
             missing
                 .push("No responder notes, status updates or chat messages were recorded.".into());
         }
-        Ok(Some(Self {
+        let detected = detect_all(&metrics, incident.triggered_at);
+        Ok(Self {
             incident,
             timeline,
             changes,
             past,
             lookback_hours,
             metrics,
+            detected,
             metrics_missing,
             missing,
-        }))
+        })
     }
 
-    /// Anomalies in the frozen metrics, earliest onset first.
+    /// Anomalies in the frozen metrics, earliest onset first (detected once, at gathering).
     pub fn anomalies(&self) -> Vec<Found<'_>> {
-        let mut found: Vec<Found> = self
-            .metrics
+        self.detected
             .iter()
-            .filter_map(|s| {
-                anomaly::detect(s, self.incident.triggered_at).map(|detected| Found {
-                    series: s,
-                    detected,
-                })
+            .map(|(i, d)| Found {
+                series: &self.metrics[*i],
+                detected: d.clone(),
             })
-            .collect();
-        found.sort_by(|a, b| {
-            a.detected
-                .onset
-                .cmp(&b.detected.onset)
-                .then_with(|| a.series.name.cmp(&b.series.name))
-        });
-        found
+            .collect()
     }
 
     /// When the impact began: the first trigger, or the earliest anomaly onset before it.
