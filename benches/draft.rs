@@ -92,7 +92,6 @@ fn bundle(events: usize) -> Bundle {
         incident: incident.unwrap(),
         timeline,
         changes,
-        past: vec![],
         lookback_hours: 24.0,
         metrics: vec![],
         detected: vec![],

@@ -1,5 +1,7 @@
 //! The command line: `serve`, `demo`, `migrate`, `draft`, `print-config`.
 
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -39,6 +41,46 @@ pub enum Command {
         #[arg(long)]
         print: bool,
     },
+    /// Load incident history: import records, one JSON object a line (`-` reads stdin).
+    Import {
+        /// The JSONL file, or `-` for standard input.
+        file: PathBuf,
+    },
+    /// Past incidents most like one incident, or like free text.
+    Similar {
+        /// The incident id (or leave out and give --text).
+        incident_id: Option<String>,
+        /// Words to search for instead of an incident.
+        #[arg(long, conflicts_with = "incident_id")]
+        text: Option<String>,
+        /// How many to list.
+        #[arg(short, default_value_t = 5)]
+        k: usize,
+        /// Print JSON (`{"similar": [...]}`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Score the drafter on a golden set: DIR/incidents.jsonl and DIR/expected.json.
+    Eval {
+        /// The golden set's folder.
+        #[arg(default_value = "fixtures/golden")]
+        dir: PathBuf,
+        /// Minimum top-1 culprit accuracy.
+        #[arg(long, default_value_t = 0.8)]
+        min_top1: f64,
+        /// Minimum top-3 culprit accuracy.
+        #[arg(long, default_value_t = 0.9)]
+        min_top3: f64,
+        /// Minimum share of citations that exist in the evidence.
+        #[arg(long, default_value_t = 1.0)]
+        min_citations: f64,
+        /// Minimum share of sections with content.
+        #[arg(long, default_value_t = 1.0)]
+        min_completeness: f64,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a commented example configuration.
     PrintConfig,
 }
@@ -75,6 +117,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => crate::demo::run().await,
+        Command::Import { file } => import_file(&file).await,
+        Command::Similar {
+            incident_id,
+            text,
+            k,
+            json,
+        } => similar(incident_id, text, k, json).await,
+        Command::Eval {
+            dir,
+            min_top1,
+            min_top3,
+            min_citations,
+            min_completeness,
+            json,
+        } => {
+            if !dir.join("incidents.jsonl").exists() || !dir.join("expected.json").exists() {
+                eprintln!(
+                    "error: {} needs incidents.jsonl and expected.json",
+                    dir.display()
+                );
+                return Ok(ExitCode::from(2));
+            }
+            let report = crate::eval::run(&dir, Config::load()?).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                report.print();
+            }
+            let failures = report.failures(&crate::eval::Thresholds {
+                top1: min_top1,
+                top3: min_top3,
+                citations: min_citations,
+                completeness: min_completeness,
+            });
+            if failures.is_empty() {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for f in failures {
+                    eprintln!("eval: {f}");
+                }
+                Ok(ExitCode::FAILURE)
+            }
+        }
         Command::Draft { incident_id, print } => {
             let id = IncidentId::parse(&incident_id)?;
             let config = Config::load()?;
@@ -95,4 +180,138 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `postmortem import FILE`: every good line is stored, every bad one reported with its line
+/// number; exit 0 when nothing was rejected, 1 otherwise, 2 when the file cannot be read.
+async fn import_file(file: &Path) -> anyhow::Result<ExitCode> {
+    let reader: Box<dyn BufRead> = if file == Path::new("-") {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        match std::fs::File::open(file) {
+            Ok(f) => Box::new(std::io::BufReader::new(f)),
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", file.display());
+                return Ok(ExitCode::from(2));
+            }
+        }
+    };
+    let total = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    let progress = std::io::stderr().is_terminal() && total > 0;
+    let config = Config::load()?;
+    let (config, store, _, _, _) = startup::components(config).await?;
+    let mut summary = crate::import::ImportSummary::default();
+    let mut read = 0u64;
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("reading line {}", n + 1))?;
+        read += line.len() as u64 + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match crate::import::parse_record(&line, &config) {
+            Ok(record) => match store.import_record(&record).await? {
+                crate::import::Imported::New => summary.imported += 1,
+                crate::import::Imported::Updated => summary.updated += 1,
+            },
+            Err(reason) => summary.rejected.push((n + 1, reason)),
+        }
+        if progress && n % 50 == 0 {
+            let pct = (read * 100 / total).min(100);
+            let bar = "#".repeat((pct / 4) as usize);
+            eprint!(
+                "\r[{bar:<25}] {pct:>3}%  {} imported, {} updated, {} rejected",
+                summary.imported,
+                summary.updated,
+                summary.rejected.len()
+            );
+            let _ = std::io::stderr().flush();
+        }
+    }
+    if progress {
+        eprintln!();
+    }
+    store.close().await;
+    println!(
+        "imported {}, updated {}, rejected {}",
+        summary.imported,
+        summary.updated,
+        summary.rejected.len()
+    );
+    for (line, reason) in &summary.rejected {
+        println!("  line {line}: {reason}");
+    }
+    Ok(if summary.rejected.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn similar(
+    incident_id: Option<String>,
+    text: Option<String>,
+    k: usize,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    if !(1..=crate::http::MAX_SIMILAR).contains(&k) {
+        eprintln!(
+            "error: -k must be between 1 and {}",
+            crate::http::MAX_SIMILAR
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let config = Config::load()?;
+    let (_, store, _, _, drafter) = startup::components(config).await?;
+    let search = drafter.search();
+    let hits = match (incident_id, text) {
+        (Some(id), None) => {
+            let id = IncidentId::parse(&id)?;
+            match search.similar_to(id.as_str(), k).await? {
+                Some(h) => h,
+                None => {
+                    eprintln!("error: no incident {id} in the database");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        (None, Some(text)) if !text.trim().is_empty() => search.search(&text, k).await?,
+        _ => {
+            eprintln!("error: give an incident id or --text \"<words>\"");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    store.close().await;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "similar": hits }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if hits.is_empty() {
+        println!("No similar incident found.");
+    }
+    for (i, h) in hits.iter().enumerate() {
+        println!(
+            "{}. {} [{}] {} (score {:.3})",
+            i + 1,
+            h.id,
+            h.service,
+            h.title,
+            h.score
+        );
+        if !h.why.is_empty() {
+            println!("   why: {}", h.why.join("; "));
+        }
+        if let Some(rc) = &h.fixed_by.root_cause {
+            println!("   root cause: {rc}");
+        }
+        if let Some(r) = &h.fixed_by.resolution {
+            println!("   resolution: {r}");
+        }
+        for a in &h.fixed_by.action_items {
+            println!("   action item: {a}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -113,6 +113,43 @@ impl Default for DraftingConfig {
     }
 }
 
+/// How the LLM drafter talks to its model and what it may send.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmConfig {
+    /// Seconds one request to the model may take (each retry gets its own).
+    pub timeout_secs: u64,
+    /// The prompt's size limit in tokens (about four characters each); the timeline is trimmed by
+    /// priority to fit.
+    pub token_budget: usize,
+    /// The most tokens the model may write.
+    pub max_output_tokens: u32,
+    pub temperature: f32,
+    /// A human label prefixed to the prompt version (the version itself is a hash of the prompts).
+    pub prompt_label: Option<String>,
+    /// Directory whose `system.md.tera` and `user.md.tera` replace the built-in prompts.
+    pub prompts_dir: Option<PathBuf>,
+    /// Put the redacted values back into the stored draft (they never reach the model either way).
+    pub restore_redacted: bool,
+    /// Extra regular expressions whose matches are redacted before any prompt.
+    pub redact_patterns: Vec<String>,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        Self {
+            timeout_secs: 60,
+            token_budget: 12_000,
+            max_output_tokens: 4_000,
+            temperature: 0.2,
+            prompt_label: None,
+            prompts_dir: None,
+            restore_redacted: false,
+            redact_patterns: Vec::new(),
+        }
+    }
+}
+
 /// Everything the service reads at start-up.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -144,6 +181,7 @@ pub struct Config {
     /// How long a claimed job is leased before another worker may take it over, in seconds.
     pub job_lease_secs: u64,
     pub drafting: DraftingConfig,
+    pub llm: LlmConfig,
     pub metrics: MetricsConfig,
     pub services: BTreeMap<String, ServiceMapping>,
 }
@@ -176,6 +214,7 @@ impl Default for Config {
             job_poll_millis: 500,
             job_lease_secs: 120,
             drafting: DraftingConfig::default(),
+            llm: LlmConfig::default(),
             metrics: MetricsConfig::default(),
             services: BTreeMap::new(),
         }
@@ -212,6 +251,8 @@ struct FileConfig {
     job_lease_secs: Option<u64>,
     #[serde(default)]
     drafting: Option<DraftingConfig>,
+    #[serde(default)]
+    llm: Option<LlmConfig>,
     #[serde(default)]
     metrics: Option<MetricsConfig>,
     #[serde(default)]
@@ -301,6 +342,7 @@ impl Config {
         set(&mut self.job_poll_millis, f.job_poll_millis);
         set(&mut self.job_lease_secs, f.job_lease_secs);
         set(&mut self.drafting, f.drafting);
+        set(&mut self.llm, f.llm);
         if let Some(m) = f.metrics {
             // Named queries add to (or replace) the defaults rather than dropping them all.
             self.metrics.timeout_secs = m.timeout_secs;
@@ -362,6 +404,42 @@ impl Config {
         or_set(&mut self.openai_api_key, secret("OPENAI_API_KEY")?);
         or_set(&mut self.openai_base_url, env.var("OPENAI_BASE_URL"));
         or_set(&mut self.llm_model, env.var("POSTMORTEM_LLM_MODEL"));
+        if let Some(v) = env.var("POSTMORTEM_LLM_TIMEOUT_SECS") {
+            self.llm.timeout_secs = v.trim().parse().map_err(|_| ConfigError::Invalid {
+                name: "POSTMORTEM_LLM_TIMEOUT_SECS",
+                message: format!("{v:?} is not a whole number of seconds"),
+            })?;
+        }
+        if let Some(v) = env.var("POSTMORTEM_LLM_TOKEN_BUDGET") {
+            self.llm.token_budget = v.trim().parse().map_err(|_| ConfigError::Invalid {
+                name: "POSTMORTEM_LLM_TOKEN_BUDGET",
+                message: format!("{v:?} is not a whole number of tokens"),
+            })?;
+        }
+        or_set(
+            &mut self.llm.prompts_dir,
+            env.var("POSTMORTEM_PROMPTS_DIR").map(PathBuf::from),
+        );
+        or_set(
+            &mut self.llm.prompt_label,
+            env.var("POSTMORTEM_PROMPT_LABEL"),
+        );
+        if let Some(v) = env.var("POSTMORTEM_REDACT_PATTERNS") {
+            self.llm.redact_patterns.extend(
+                v.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(String::from),
+            );
+        }
+        for p in &self.llm.redact_patterns {
+            if let Err(e) = regex::Regex::new(p) {
+                return Err(ConfigError::Invalid {
+                    name: "POSTMORTEM_REDACT_PATTERNS",
+                    message: format!("{p:?} is not a regular expression: {e}"),
+                });
+            }
+        }
         or_set(
             &mut self.embedding_model,
             env.var("POSTMORTEM_EMBEDDING_MODEL"),

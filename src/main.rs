@@ -10,7 +10,7 @@ async fn main() -> std::process::ExitCode {
         cli.command,
         postmortem::cli::Command::Demo | postmortem::cli::Command::PrintConfig
     );
-    postmortem::telemetry::init(if quiet { "warn" } else { "info,sqlx=warn" });
+    let _telemetry = postmortem::telemetry::init(if quiet { "warn" } else { "info,sqlx=warn" });
     match postmortem::cli::run(cli).await {
         Ok(code) => code,
         Err(e) => {

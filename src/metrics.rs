@@ -20,6 +20,16 @@ pub struct Metrics {
     pub drafts: IntCounterVec,
     /// Seconds to draft one incident.
     pub draft_latency: HistogramVec,
+    /// Tokens sent to and received from the model, by role (`prompt`, `completion`) and model.
+    pub llm_tokens: IntCounterVec,
+    /// Seconds per model request, by model.
+    pub llm_latency: HistogramVec,
+    /// Model requests by model and outcome (`ok`, `invalid`, `timeout`, `server_error`, …).
+    pub llm_requests: IntCounterVec,
+    /// Values redacted before a prompt, by kind (`EMAIL`, `SLACK_TOKEN`, …).
+    pub redactions: IntCounterVec,
+    /// OpenLineage events about our own drafts, by outcome.
+    pub lineage_emitted: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -68,6 +78,42 @@ impl Metrics {
             &["drafter"],
         )
         .expect("valid metric");
+        let llm_tokens = IntCounterVec::new(
+            Opts::new(
+                "llm_tokens_total",
+                "Tokens sent to and received from the model",
+            ),
+            &["role", "model"],
+        )
+        .expect("valid metric");
+        let llm_latency = HistogramVec::new(
+            HistogramOpts::new("llm_latency_seconds", "Seconds per model request").buckets(vec![
+                0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0,
+            ]),
+            &["model"],
+        )
+        .expect("valid metric");
+        let llm_requests = IntCounterVec::new(
+            Opts::new("llm_requests_total", "Model requests by model and outcome"),
+            &["model", "outcome"],
+        )
+        .expect("valid metric");
+        let redactions = IntCounterVec::new(
+            Opts::new(
+                "redactions_total",
+                "Values redacted before a prompt, by kind",
+            ),
+            &["kind"],
+        )
+        .expect("valid metric");
+        let lineage_emitted = IntCounterVec::new(
+            Opts::new(
+                "openlineage_events_total",
+                "OpenLineage events emitted about drafts, by outcome",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(webhooks.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(ingest_latency.clone()),
@@ -75,6 +121,11 @@ impl Metrics {
             Box::new(job_runs.clone()),
             Box::new(drafts.clone()),
             Box::new(draft_latency.clone()),
+            Box::new(llm_tokens.clone()),
+            Box::new(llm_latency.clone()),
+            Box::new(llm_requests.clone()),
+            Box::new(redactions.clone()),
+            Box::new(lineage_emitted.clone()),
         ] {
             registry.register(c).expect("metric registered once");
         }
@@ -86,6 +137,11 @@ impl Metrics {
             job_runs,
             drafts,
             draft_latency,
+            llm_tokens,
+            llm_latency,
+            llm_requests,
+            redactions,
+            lineage_emitted,
         }
     }
 

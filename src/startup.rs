@@ -30,6 +30,7 @@ pub struct Application {
 pub async fn components(
     config: Config,
 ) -> anyhow::Result<(Arc<Config>, Store, Arc<Templates>, Metrics, Drafter)> {
+    install_crypto_provider();
     let templates =
         Arc::new(Templates::load(config.templates_dir.as_deref()).context("loading templates")?);
     let store = Store::connect(&config.database_url)
@@ -47,8 +48,14 @@ pub async fn components(
         config.clone(),
         templates.clone(),
         metrics.clone(),
-    );
+    )?;
     Ok((config, store, templates, metrics, drafter))
+}
+
+/// One process-wide TLS crypto provider (ring) before any HTTPS client is built; later calls
+/// are no-ops.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 impl Application {
@@ -62,6 +69,7 @@ impl Application {
         let jobs_ready = Arc::new(Notify::new());
         let (writer, writer_task) = IngestWriter::spawn(store.clone(), delay, jobs_ready.clone());
         let state = AppState {
+            search: drafter.search().clone(),
             config,
             store,
             writer,

@@ -1,12 +1,88 @@
-//! Logging: `tracing` to stderr, filtered by `RUST_LOG` (default `info`).
+//! Logging and tracing: `tracing` to stderr, filtered by `RUST_LOG` (default `info`), and spans
+//! exported over OTLP (HTTP, JSON) when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, the OpenTelemetry
+//! convention (`OTEL_SERVICE_NAME` names the service, default `postmortem`).
 
+use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry_otlp::{Protocol, WithExportConfig};
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// Flushes exported spans when dropped (at the end of `main`).
+#[must_use = "spans are flushed when the guard is dropped"]
+pub struct TelemetryGuard {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if let Some(p) = self.provider.take()
+            && let Err(e) = p.shutdown()
+        {
+            eprintln!("warning: flushing spans over OTLP failed: {e}");
+        }
+    }
+}
 
 /// `default` applies when `RUST_LOG` is unset.
-pub fn init(default: &str) {
+pub fn init(default: &str) -> TelemetryGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let provider = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+        .and_then(|endpoint| match otlp_provider(&endpoint) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("warning: OTLP export disabled: {e}");
+                None
+            }
+        });
+    let otel = provider.as_ref().map(|p| {
+        tracing_opentelemetry::layer()
+            .with_tracer(p.tracer("postmortem"))
+            .with_filter(tracing_subscriber::filter::LevelFilter::INFO)
+    });
+    let _ = tracing_subscriber::registry()
+        .with(otel)
+        .with(fmt.with_filter(filter))
         .try_init();
+    TelemetryGuard { provider }
+}
+
+use tracing_subscriber::Layer as _;
+
+fn otlp_provider(endpoint: &str) -> anyhow::Result<SdkTracerProvider> {
+    // The base endpoint gets the signal path, as the OpenTelemetry specification says.
+    let traces = format!("{}/v1/traces", endpoint.trim_end_matches('/'));
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpJson)
+        .with_endpoint(traces)
+        .with_timeout(std::time::Duration::from_secs(10))
+        .build()?;
+    let service = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "postmortem".into());
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(
+            opentelemetry_sdk::Resource::builder()
+                .with_service_name(service)
+                .build(),
+        )
+        .build())
+}
+
+/// The current span's trace id (32 hex digits) when spans are exported, else a fresh random id
+/// of the same shape, so every draft has one.
+pub fn current_trace_id() -> String {
+    let ctx = tracing::Span::current().context();
+    let span = ctx.span();
+    let sc = span.span_context();
+    if sc.is_valid() {
+        sc.trace_id().to_string()
+    } else {
+        uuid::Uuid::new_v4().simple().to_string()
+    }
 }

@@ -99,10 +99,16 @@ pub struct SimilarIncident {
     pub id: String,
     pub title: String,
     pub score: f64,
+    /// Why it was chosen (shared terms, same service, same kind of change).
+    #[serde(default)]
+    pub why: Vec<String>,
+    /// What fixed it: its root cause or resolution.
+    #[serde(default)]
+    pub fixed_by: Option<String>,
 }
 
 /// How the draft was made: its receipt.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Provenance {
     pub drafter: String,
     pub model: Option<String>,
@@ -115,6 +121,37 @@ pub struct Provenance {
     pub lineage_paths: Vec<String>,
     pub lookback_hours: f64,
     pub duration_ms: f64,
+    /// The model server's host, for LLM drafts.
+    #[serde(default)]
+    pub server_host: Option<String>,
+    /// How the answer's shape was asked for (`json_schema`, `json_object`, `tool_call`).
+    #[serde(default)]
+    pub response_format: Option<String>,
+    #[serde(default)]
+    pub prompt_tokens: Option<u64>,
+    #[serde(default)]
+    pub completion_tokens: Option<u64>,
+    /// Time spent waiting for the model, in milliseconds.
+    #[serde(default)]
+    pub llm_latency_ms: Option<f64>,
+    /// Requests made to the model (2 when a repair was needed).
+    #[serde(default)]
+    pub llm_requests: u32,
+    /// Values redacted from the prompt.
+    #[serde(default)]
+    pub redactions: u64,
+    /// Timeline items left out of the prompt to fit its token budget.
+    #[serde(default)]
+    pub prompt_items_omitted: usize,
+    /// Ids the model cited that do not exist in the evidence (removed by the verifier).
+    #[serde(default)]
+    pub removed_citations: Vec<String>,
+    /// Hypotheses the verifier found no valid citation for.
+    #[serde(default)]
+    pub unsupported_hypotheses: usize,
+    /// Why this is the evidence drafter's draft although a model is configured.
+    #[serde(default)]
+    pub llm_fallback: Option<String>,
 }
 
 /// A postmortem revision's content.

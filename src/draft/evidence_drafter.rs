@@ -138,7 +138,6 @@ pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
     let (well, poorly) = response(b, cfg, trigger, ack, resolve);
     let factors = contributing_factors(b, start, &top);
     let actions = action_items(b, cfg, &top, ack);
-    let similar = similar(b);
 
     Postmortem {
         incident_id: inc.id.clone(),
@@ -165,7 +164,8 @@ pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
         what_went_well: well,
         what_went_poorly: poorly,
         action_items: actions,
-        similar_incidents: similar,
+        // Filled by the drafter from the similarity search.
+        similar_incidents: Vec::new(),
         missing_evidence: b
             .metrics_missing
             .iter()
@@ -187,7 +187,7 @@ pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
                 })
                 .collect(),
             lookback_hours: b.lookback_hours,
-            duration_ms: 0.0,
+            ..Provenance::default()
         },
         markdown: String::new(),
     }
@@ -721,37 +721,5 @@ fn action_items(
             vec![r.evidence_id.clone()],
         ));
     }
-    out
-}
-
-/// Past incidents on the same service, by shared title words.
-fn similar(b: &Bundle) -> Vec<SimilarIncident> {
-    let words = |s: &str| -> BTreeSet<String> {
-        s.to_lowercase()
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.len() > 2)
-            .map(str::to_string)
-            .collect()
-    };
-    let mine = words(&b.incident.title);
-    let mut out: Vec<SimilarIncident> = b
-        .past
-        .iter()
-        .filter(|p| p.id != b.incident.id)
-        .map(|p| {
-            let theirs = words(&p.title);
-            let inter = mine.intersection(&theirs).count() as f64;
-            let union = mine.union(&theirs).count().max(1) as f64;
-            // Same service is the baseline; shared title words add to it.
-            let score = 0.3 + 0.7 * inter / union;
-            SimilarIncident {
-                id: p.id.clone(),
-                title: p.title.clone(),
-                score: (score * 100.0).round() / 100.0,
-            }
-        })
-        .collect();
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-    out.truncate(5);
     out
 }

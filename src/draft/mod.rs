@@ -12,7 +12,10 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::domain::{IncidentId, fmt_time, now_millis};
 use crate::evidence::Bundle;
+use crate::lineage_emit::{DraftFacts, LineageEmitter, RunState};
+use crate::llm::LlmDrafter;
 use crate::metrics::Metrics;
+use crate::similar::Search;
 use crate::store::postmortems::StoredPostmortem;
 use crate::store::{Store, StoreError};
 use document::Postmortem;
@@ -44,62 +47,131 @@ pub struct Drafter {
     config: Arc<Config>,
     templates: Arc<Templates>,
     metrics: Metrics,
+    llm: Option<Arc<LlmDrafter>>,
+    lineage: Option<LineageEmitter>,
+    search: Search,
 }
 
 impl Drafter {
+    /// Fails when the model or the lineage endpoint is configured but unusable (a bad prompt
+    /// template, a bad redaction pattern).
     pub fn new(
         store: Store,
         config: Arc<Config>,
         templates: Arc<Templates>,
         metrics: Metrics,
-    ) -> Self {
-        Self {
+    ) -> anyhow::Result<Self> {
+        let llm = LlmDrafter::from_config(&config, metrics.clone())?.map(Arc::new);
+        let lineage = LineageEmitter::from_config(&config, metrics.clone())?;
+        Ok(Self {
+            search: Search::new(store.clone()),
             store,
             config,
             templates,
             metrics,
+            llm,
+            lineage,
+        })
+    }
+
+    /// The similarity search the drafts use (shared with the API).
+    pub fn search(&self) -> &Search {
+        &self.search
+    }
+
+    /// `llm` when a model is configured, else `evidence`.
+    pub fn drafter_name(&self) -> &'static str {
+        if self.llm.is_some() {
+            "llm"
+        } else {
+            "evidence"
         }
     }
 
     /// Drafts `id` and stores a new revision. Unless `force`, an automatic redraft over unchanged
-    /// evidence keeps the current revision instead of adding an identical one.
+    /// evidence keeps the current revision instead of adding an identical one. With a model
+    /// configured, the evidence draft is stored first and the model's draft becomes the next
+    /// revision only when it is valid, so a draft always exists.
     #[tracing::instrument(skip_all, fields(incident.id = %id), err)]
     pub async fn draft(&self, id: &IncidentId, force: bool) -> Result<Drafted, DraftError> {
         let started = Instant::now();
-        let result = self.draft_inner(id, force, started).await;
-        let outcome = if result.is_ok() { "ok" } else { "error" };
-        self.metrics
-            .drafts
-            .with_label_values(&["evidence", outcome])
-            .inc();
-        self.metrics
-            .draft_latency
-            .with_label_values(&["evidence"])
-            .observe(started.elapsed().as_secs_f64());
-        result
-    }
-
-    async fn draft_inner(
-        &self,
-        id: &IncidentId,
-        force: bool,
-        started: Instant,
-    ) -> Result<Drafted, DraftError> {
+        let run_id = uuid::Uuid::new_v4();
         let incident = self
             .store
             .incident(id)
             .await?
             .ok_or_else(|| DraftError::NotFound(id.clone()))?;
+        if let Some(l) = &self.lineage {
+            l.emit(
+                RunState::Start,
+                run_id,
+                &incident,
+                self.lineage_facts(),
+                None,
+            )
+            .await;
+        }
+        let result = self.draft_inner(id, incident.clone(), force, started).await;
+        let outcome = if result.is_ok() { "ok" } else { "error" };
+        if result.is_err() {
+            self.metrics
+                .drafts
+                .with_label_values(&[self.drafter_name(), outcome])
+                .inc();
+        }
+        self.metrics
+            .draft_latency
+            .with_label_values(&[self.drafter_name()])
+            .observe(started.elapsed().as_secs_f64());
+        if let Some(l) = &self.lineage {
+            let (state, revision) = match &result {
+                Ok(d) => (RunState::Complete, Some(d.revision)),
+                Err(_) => (RunState::Fail, None),
+            };
+            let mut facts = self.lineage_facts();
+            if let Ok(d) = &result {
+                facts.drafter = d.postmortem.drafter.clone();
+                facts.evidence_hash = Some(d.postmortem.evidence_hash.clone());
+            }
+            l.emit(state, run_id, &incident, facts, revision).await;
+        }
+        result
+    }
+
+    fn lineage_facts(&self) -> DraftFacts {
+        DraftFacts {
+            drafter: self.drafter_name().to_string(),
+            model: self.llm.as_ref().map(|l| l.model().to_string()),
+            prompt_version: self.llm.as_ref().map(|l| l.prompt_version().to_string()),
+            evidence_hash: None,
+        }
+    }
+
+    async fn draft_inner(
+        &self,
+        id: &IncidentId,
+        incident: crate::store::incidents::Incident,
+        force: bool,
+        started: Instant,
+    ) -> Result<Drafted, DraftError> {
         let problems =
             crate::evidence::metrics::ensure_frozen(&self.store, &self.config, &incident).await;
         let mut bundle = Bundle::gather_for(&self.store, &self.config, incident).await?;
         bundle.metrics_missing.extend(problems);
         let hash = bundle.hash();
+        let current = self.store.current_postmortem(id).await?;
+        let unchanged = |cur: &StoredPostmortem, drafter: &str| {
+            cur.evidence_hash == hash
+                && cur.drafter == drafter
+                && cur.author.is_none()
+                && match (&self.llm, drafter) {
+                    (Some(l), "llm") => cur.prompt_version.as_deref() == Some(l.prompt_version()),
+                    _ => true,
+                }
+        };
         if !force
-            && let Some(cur) = self.store.current_postmortem(id).await?
-            && cur.evidence_hash == hash
-            && cur.drafter == "evidence"
-            && cur.author.is_none()
+            && let Some(cur) = &current
+            && unchanged(cur, self.drafter_name())
             && let Ok(doc) = serde_json::from_value::<Postmortem>(cur.body.clone())
         {
             return Ok(Drafted {
@@ -108,15 +180,124 @@ impl Drafter {
                 postmortem: doc,
             });
         }
+        let trace_id = crate::telemetry::current_trace_id();
         let mut doc =
             evidence_drafter::draft(&bundle, &self.config.drafting, bundle.impact_start());
-        let now = now_millis();
-        let trace_id = current_trace_id();
-        doc.generated_at = fmt_time(now);
+        doc.similar_incidents = self.similar(id).await;
         doc.evidence_hash = hash.clone();
         doc.trace_id = trace_id.clone();
         doc.provenance.evidence_hash = hash.clone();
         doc.provenance.trace_id = trace_id.clone();
+
+        // The evidence draft first, unless an identical one is already current (a model that
+        // failed before is simply asked again).
+        let reuse = !force
+            && current
+                .as_ref()
+                .is_some_and(|cur| self.llm.is_some() && unchanged(cur, "evidence"));
+        let mut stored = if reuse {
+            let cur = current.expect("checked above");
+            let mut d: Postmortem = serde_json::from_value(cur.body.clone())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            d.revision = cur.revision;
+            Drafted {
+                revision: cur.revision,
+                created: false,
+                postmortem: d,
+            }
+        } else {
+            let d = self.store_revision(id, doc.clone(), started).await?;
+            self.metrics
+                .drafts
+                .with_label_values(&["evidence", "ok"])
+                .inc();
+            d
+        };
+
+        let Some(llm) = &self.llm else {
+            self.record_for_search(id, &stored.postmortem).await;
+            return Ok(stored);
+        };
+        let llm_started = Instant::now();
+        match llm.draft(&bundle, &doc).await {
+            Ok(mut l) => {
+                l.trace_id = trace_id.clone();
+                l.provenance.trace_id = trace_id;
+                let d = self.store_revision(id, l, started).await?;
+                self.record_for_search(id, &d.postmortem).await;
+                self.metrics.drafts.with_label_values(&["llm", "ok"]).inc();
+                self.metrics
+                    .draft_latency
+                    .with_label_values(&["llm"])
+                    .observe(llm_started.elapsed().as_secs_f64());
+                Ok(d)
+            }
+            Err(e) => {
+                tracing::warn!(incident.id = %id, error = %e, "the LLM draft failed; the evidence draft stands");
+                self.metrics
+                    .drafts
+                    .with_label_values(&["llm", &format!("fallback_{}", e.kind())])
+                    .inc();
+                stored.postmortem.provenance.llm_fallback = Some(e.to_string());
+                self.record_for_search(id, &stored.postmortem).await;
+                Ok(stored)
+            }
+        }
+    }
+
+    /// Past incidents like `id`, from the similarity search (empty when it fails).
+    async fn similar(&self, id: &IncidentId) -> Vec<document::SimilarIncident> {
+        match self.search.similar_before(id.as_str(), 5).await {
+            Ok(hits) => hits
+                .unwrap_or_default()
+                .into_iter()
+                .map(|s| document::SimilarIncident {
+                    id: s.id,
+                    title: s.title,
+                    score: s.score,
+                    why: s.why,
+                    fixed_by: s.fixed_by.root_cause.or(s.fixed_by.resolution),
+                })
+                .collect(),
+            Err(e) => {
+                tracing::warn!(incident.id = %id, error = %e, "similarity search failed");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Tells search what the draft found (its summary and supported top cause), so incidents
+    /// with no written root cause are found by what caused them.
+    async fn record_for_search(&self, id: &IncidentId, doc: &Postmortem) {
+        let top = doc.root_cause_hypotheses.iter().find(|h| h.supported);
+        let kinds = top
+            .map(|h| {
+                doc.changes
+                    .iter()
+                    .filter(|c| h.evidence_ids.contains(&c.evidence_id))
+                    .map(|c| c.kind.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let drafted = crate::store::search::Drafted {
+            summary: Some(strip_citations(&doc.summary)),
+            cause: top.map(|h| strip_citations(&h.hypothesis)),
+            change_kinds: kinds,
+        };
+        if let Err(e) = self.store.record_drafted(id.as_str(), &drafted).await {
+            tracing::warn!(incident.id = %id, error = %e, "cannot record the draft for search");
+        }
+    }
+
+    /// Renders `doc` and stores it as the incident's next revision.
+    async fn store_revision(
+        &self,
+        id: &IncidentId,
+        mut doc: Postmortem,
+        started: Instant,
+    ) -> Result<Drafted, DraftError> {
+        let now = now_millis();
+        doc.generated_at = fmt_time(now);
         doc.provenance.duration_ms = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0;
         doc.markdown = self.templates.markdown(&doc)?;
         let body = serde_json::to_value(&doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -130,8 +311,8 @@ impl Drafter {
                 drafter: doc.drafter.clone(),
                 model: doc.model.clone(),
                 prompt_version: doc.prompt_version.clone(),
-                evidence_hash: hash,
-                trace_id,
+                evidence_hash: doc.evidence_hash.clone(),
+                trace_id: doc.trace_id.clone(),
                 author: None,
                 generated_at: now,
                 body,
@@ -147,7 +328,18 @@ impl Drafter {
     }
 }
 
-/// A W3C trace id for the draft (the span's, once spans are exported over OTLP).
-fn current_trace_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+/// `text` without inline citations (`[change:x, pagerduty:y]`) or Markdown emphasis.
+fn strip_citations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut depth = 0;
+    for c in text.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' if depth > 0 => depth -= 1,
+            '*' | '`' => {}
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }

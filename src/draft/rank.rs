@@ -12,6 +12,8 @@ use crate::store::incidents::TimelineEntry;
 
 /// Weights of the score's parts (their sum over a perfect candidate is about 1.15).
 const W_NAMED: f64 = 0.45;
+/// Taken off a change a responder ruled out.
+const W_DISMISSED: f64 = 0.10;
 const W_SERVICE: f64 = 0.30;
 const W_RECENCY: f64 = 0.25;
 const W_KIND: f64 = 0.15;
@@ -90,6 +92,31 @@ const ROLLBACK: &[&str] = &[
     "reverting",
     "undo",
 ];
+
+/// Words with which a responder rules a change out ("don't think so: that went out after…").
+const DISMISS: &[&str] = &[
+    "don't think",
+    "dont think",
+    "do not think",
+    "not it",
+    "not the cause",
+    "not the culprit",
+    "ruled out",
+    "rule out",
+    "ruling out",
+    "unrelated",
+    "not related",
+    "red herring",
+    "isn't the",
+    "wasn't the",
+    "can't be",
+    "cannot be",
+];
+
+pub fn dismisses(text: &str) -> bool {
+    let s = text.to_lowercase();
+    DISMISS.iter().any(|w| s.contains(w))
+}
 
 const STOP: &[&str] = &[
     "the", "and", "for", "from", "with", "into", "to", "on", "in", "of", "a", "an", "by", "at",
@@ -228,15 +255,23 @@ pub fn rank<'a>(
             let same_service = c.service == service;
             let mut named_by = Vec::new();
             let mut rolled_back_by = Vec::new();
+            let mut dismissed_by = Vec::new();
             for i in index.naming(c) {
                 let (e, rollback) = human[i as usize];
                 if rollback {
                     rolled_back_by.push(e.evidence_id.clone());
+                } else if dismisses(&e.text) {
+                    dismissed_by.push(e.evidence_id.clone());
                 } else {
                     named_by.push(e.evidence_id.clone());
                 }
             }
             let routine = is_routine(&c.summary);
+            // A change a responder ruled out (and nobody rolled back) is not "named".
+            let dismissed = !dismissed_by.is_empty() && rolled_back_by.is_empty();
+            if dismissed {
+                named_by.clear();
+            }
             let named = !named_by.is_empty() || !rolled_back_by.is_empty();
             let recency = (-minutes_before / RECENCY_TAU_MIN).exp();
             let kind = kind_weight(c.kind) * if routine { 0.3 } else { 1.0 };
@@ -252,6 +287,7 @@ pub fn rank<'a>(
                 None => 0.15,
             };
             let score = W_NAMED * f64::from(u8::from(named))
+                - W_DISMISSED * f64::from(u8::from(dismissed))
                 + W_SERVICE * proximity
                 + W_RECENCY * recency
                 + W_KIND * kind;
@@ -276,6 +312,12 @@ pub fn rank<'a>(
             }
             if !named_by.is_empty() {
                 reasons.push(format!("a responder names it ({})", named_by.join(", ")));
+            }
+            if dismissed {
+                reasons.push(format!(
+                    "a responder ruled it out ({})",
+                    dismissed_by.join(", ")
+                ));
             }
             reasons.push(if routine {
                 format!("routine {} (its summary reads as low-risk)", c.kind.noun())

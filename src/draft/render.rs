@@ -40,7 +40,7 @@ impl std::fmt::Debug for Templates {
     }
 }
 
-fn error_chain(e: &tera::Error) -> String {
+pub(crate) fn error_chain(e: &tera::Error) -> String {
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {

@@ -19,8 +19,6 @@ pub struct Bundle {
     pub timeline: Vec<TimelineEntry>,
     /// Changes on any service from `lookback` before the first trigger to the final resolution.
     pub changes: Vec<Change>,
-    /// Past resolved incidents on the same service, newest first.
-    pub past: Vec<Incident>,
     pub lookback_hours: f64,
     /// Metric series frozen with the incident.
     pub metrics: Vec<metrics::FrozenSeries>,
@@ -77,9 +75,6 @@ impl Bundle {
         let timeline = store.timeline(id).await?;
         let mut changes = store.changes_between(from, end).await?;
         changes.extend(lineage::candidates(store, config, &incident.service, from, end).await?);
-        let past = store
-            .resolved_incidents_on(&incident.service, incident.triggered_at, 50)
-            .await?;
         let mut missing = Vec::new();
         let metrics = store.metric_series(id).await?;
         let mut metrics_missing = Vec::new();
@@ -101,7 +96,6 @@ impl Bundle {
             incident,
             timeline,
             changes,
-            past,
             lookback_hours,
             metrics,
             detected,

@@ -6,6 +6,7 @@ mod health;
 mod incidents;
 mod jobs;
 mod postmortems;
+mod similar;
 mod webhooks;
 
 use std::sync::Arc;
@@ -32,17 +33,22 @@ pub struct AppState {
     pub metrics: Metrics,
     pub templates: Arc<Templates>,
     pub drafter: Drafter,
+    pub search: crate::similar::Search,
     /// Wakes the job workers when something became due.
     pub jobs_ready: Arc<Notify>,
 }
 
 pub type Router = axum::Router<AppState>;
 
+/// The most similar incidents one request may ask for.
+pub const MAX_SIMILAR: usize = similar::MAX_K;
+
 pub fn router(state: AppState) -> axum::Router {
     Router::new()
         .merge(webhooks::router())
         .merge(incidents::router())
         .merge(postmortems::router())
+        .merge(similar::router())
         .merge(jobs::router())
         .merge(health::router())
         .fallback(not_found)

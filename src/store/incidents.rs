@@ -393,26 +393,6 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
-    /// Resolved incidents on a service, for finding past ones like an incident.
-    pub async fn resolved_incidents_on(
-        &self,
-        service: &str,
-        before: Millis,
-        limit: i64,
-    ) -> Result<Vec<Incident>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM incidents WHERE service = $1 AND status = 'resolved' \
-             AND triggered_at < $2 ORDER BY triggered_at DESC LIMIT $3"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(service)
-            .bind(before)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(from_row).collect()
-    }
-
     pub async fn timeline(&self, id: &IncidentId) -> Result<Vec<TimelineEntry>> {
         let rows = sqlx::query(
             "SELECT incident_id, evidence_id, at, source, kind, author, text FROM timeline \

@@ -3,11 +3,13 @@
 //! through sqlx's `Any` driver; each backend has its own migrations because DDL differs.
 
 pub mod changes;
+pub mod imports;
 pub mod incidents;
 pub mod jobs;
 pub mod lineage;
 pub mod metrics;
 pub mod postmortems;
+pub mod search;
 pub mod writer;
 
 use std::borrow::Cow;

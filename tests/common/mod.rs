@@ -3,6 +3,7 @@
 //! the way the senders do.
 #![allow(dead_code)]
 
+pub mod openai;
 pub mod prometheus;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -116,6 +117,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    postmortem::startup::install_crypto_provider();
     let (url, dir) = fresh_database().await;
     let mut config = test_config(&url);
     adjust(&mut config);

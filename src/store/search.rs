@@ -1,0 +1,122 @@
+//! What search reads of each incident.
+
+use sqlx::Row;
+
+use super::{Result, Store};
+use crate::similar::index::SearchDoc;
+
+const PAGE: i64 = 2000;
+
+/// The parts of `incidents.extra` search uses.
+#[derive(Debug, Default, serde::Deserialize)]
+struct Extra {
+    #[serde(default)]
+    action_items: Vec<serde_json::Value>,
+    #[serde(default)]
+    change_kinds: Vec<String>,
+    #[serde(default)]
+    drafted: Option<Drafted>,
+}
+
+/// What a draft adds for an incident that has no written root cause of its own.
+#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
+pub struct Drafted {
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub cause: Option<String>,
+    #[serde(default)]
+    pub change_kinds: Vec<String>,
+}
+
+impl Store {
+    /// Every incident updated at or after `since` (ms), with its `updated_at`.
+    pub async fn search_docs_since(&self, since: i64) -> Result<Vec<(SearchDoc, i64)>> {
+        let mut out = Vec::new();
+        let mut after: (i64, String) = (since, String::new());
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, title, service, triggered_at, summary, root_cause, resolution, extra, \
+                 updated_at FROM incidents WHERE (updated_at > $1 OR (updated_at = $1 AND id > $2)) \
+                 ORDER BY updated_at, id LIMIT $3",
+            )
+            .bind(after.0)
+            .bind(&after.1)
+            .bind(PAGE)
+            .fetch_all(self.pool())
+            .await?;
+            let n = rows.len();
+            for row in rows {
+                let extra: String = row.try_get("extra")?;
+                let extra: Extra = serde_json::from_str(&extra).unwrap_or_default();
+                let drafted = extra.drafted.unwrap_or_default();
+                let mut kinds = extra.change_kinds;
+                kinds.extend(drafted.change_kinds);
+                kinds.sort();
+                kinds.dedup();
+                let updated_at: i64 = row.try_get("updated_at")?;
+                let id: String = row.try_get("id")?;
+                after = (updated_at, id.clone());
+                out.push((
+                    SearchDoc {
+                        id,
+                        title: row.try_get("title")?,
+                        service: row.try_get("service")?,
+                        summary: row
+                            .try_get::<Option<String>, _>("summary")?
+                            .or(drafted.summary),
+                        root_cause: row
+                            .try_get::<Option<String>, _>("root_cause")?
+                            .or(drafted.cause),
+                        resolution: row.try_get("resolution")?,
+                        action_items: extra
+                            .action_items
+                            .iter()
+                            .filter_map(|a| match a {
+                                serde_json::Value::String(s) => Some(s.clone()),
+                                v => v["text"].as_str().map(String::from),
+                            })
+                            .collect(),
+                        change_kinds: kinds,
+                        triggered_at: row.try_get("triggered_at")?,
+                    },
+                    updated_at,
+                ));
+            }
+            if (n as i64) < PAGE {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Records what a draft found, for search, and marks the incident updated.
+    pub async fn record_drafted(&self, id: &str, drafted: &Drafted) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "SELECT extra FROM incidents WHERE id = $1{}",
+            self.lock_clause()
+        );
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(());
+        };
+        let extra: String = row.try_get("extra")?;
+        let mut v: serde_json::Value =
+            serde_json::from_str(&extra).unwrap_or_else(|_| serde_json::json!({}));
+        if !v.is_object() {
+            v = serde_json::json!({});
+        }
+        v["drafted"] = serde_json::to_value(drafted).unwrap_or_default();
+        sqlx::query("UPDATE incidents SET extra = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(v.to_string())
+            .bind(crate::domain::now_millis())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,506 @@
+//! LLM drafting against an in-process OpenAI-compatible server: the production client
+//! (async-openai) talks real HTTP to it, and every case checks what was sent, what was stored and
+//! what /metrics says.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::openai::{FakeOpenAi, Reply, good_answer, user_prompt};
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const EMAIL: &str = "dana.oncall@example.com";
+const SLACK_TOKEN: &str = "xoxb-2948571036-ZyXwVuTsRqPoNmLk";
+const CARD: &str = "4111 1111 1111 1111";
+
+/// A resolved payments incident with a deploy before it and a note full of secrets.
+async fn resolved_incident(app: &TestApp, id: &str) {
+    let r = app
+        .post_changes(
+            &json!({"id": "deploy-77", "service": "payments-api", "kind": "deploy",
+                "summary": "Raise DB statement timeout 5s -> 30s", "at": "2026-10-02T09:40:00Z",
+                "version": "v1.42.0"})
+            .to_string(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    for body in [
+        pd_event(
+            "E1",
+            "incident.triggered",
+            id,
+            "triggered",
+            "2026-10-02T10:00:00Z",
+        ),
+        pd_event(
+            "E2",
+            "incident.acknowledged",
+            id,
+            "acknowledged",
+            "2026-10-02T10:03:00Z",
+        ),
+        pd_note(
+            "E3",
+            id,
+            "2026-10-02T10:05:00Z",
+            &format!(
+                "Paged {EMAIL}. Token {SLACK_TOKEN} showed up in the logs; card {CARD} declined. \
+                 Rolling back deploy-77."
+            ),
+        ),
+        pd_event(
+            "E4",
+            "incident.resolved",
+            id,
+            "resolved",
+            "2026-10-02T10:30:00Z",
+        ),
+    ] {
+        assert_eq!(
+            app.post_pagerduty(&body).await.status(),
+            StatusCode::ACCEPTED
+        );
+    }
+}
+
+async fn llm_app(fake: &FakeOpenAi, timeout_secs: u64) -> TestApp {
+    let base = fake.base_url.clone();
+    spawn_app_with(move |c| {
+        c.llm_model = Some("test-model".into());
+        c.openai_base_url = Some(base);
+        c.openai_api_key = Some("sk-test-key-0123456789abcdefghij".to_string().into());
+        c.llm.timeout_secs = timeout_secs;
+    })
+    .await
+}
+
+/// Waits until /metrics shows `needle`.
+async fn wait_for_metric(app: &TestApp, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let text = app.metrics_text().await;
+        if text.contains(needle) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "no {needle} in\n{text}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn current(app: &TestApp, id: &str) -> Value {
+    app.get_json(&format!("/api/incidents/{id}/postmortem"))
+        .await
+}
+
+async fn revisions(app: &TestApp, id: &str) -> Vec<Value> {
+    app.get_json(&format!("/api/incidents/{id}/postmortem/revisions"))
+        .await["revisions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_valid_structured_answer_becomes_the_next_revision_with_its_receipt() {
+    let fake = FakeOpenAi::start(|_, body| Reply::content(&good_answer(body, vec![]))).await;
+    let app = llm_app(&fake, 30).await;
+    resolved_incident(&app, "PLLM1").await;
+    let metrics = wait_for_metric(
+        &app,
+        r#"postmortem_drafts_total{drafter="llm",outcome="ok"} 1"#,
+    )
+    .await;
+
+    // The evidence draft first, then the model's.
+    let revs = revisions(&app, "PLLM1").await;
+    let drafters: Vec<&str> = revs
+        .iter()
+        .map(|r| r["drafter"].as_str().unwrap())
+        .collect();
+    assert_eq!(drafters, ["evidence", "llm"], "{revs:#?}");
+
+    let p = current(&app, "PLLM1").await;
+    assert_eq!(p["drafter"], "llm");
+    assert_eq!(p["model"], "test-model");
+    assert_eq!(p["revision"], 2);
+    let version = p["prompt_version"].as_str().unwrap();
+    assert_eq!(version.len(), 12, "{version}");
+    let prov = &p["provenance"];
+    assert_eq!(prov["drafter"], "llm");
+    assert!(
+        prov["server_host"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:")
+    );
+    assert_eq!(prov["response_format"], "json_schema");
+    assert_eq!(prov["prompt_tokens"], 1200);
+    assert_eq!(prov["completion_tokens"], 300);
+    assert!(prov["redactions"].as_u64().unwrap() >= 3, "{prov}");
+    let trace = p["trace_id"].as_str().unwrap();
+    assert!(
+        trace.len() == 32 && trace.chars().all(|c| c.is_ascii_hexdigit()),
+        "{trace}"
+    );
+    assert_eq!(
+        p["root_cause_hypotheses"][0]["evidence_ids"][0],
+        "change:deploy-77"
+    );
+    assert_eq!(p["root_cause_hypotheses"][0]["supported"], true);
+    // Times come from the evidence, not the model.
+    assert_eq!(p["impact"]["time_to_resolve_minutes"], 30.0);
+    let md = p["markdown"].as_str().unwrap();
+    assert!(
+        md.contains("**Drafter:** llm · **Model:** test-model"),
+        "{md}"
+    );
+    assert!(md.contains(version));
+    assert!(md.contains("pool ran out"));
+
+    // What was sent: the model, strict structured output, and no secret from the note.
+    let bodies = fake.bodies();
+    assert_eq!(bodies.len(), 1);
+    let sent = &bodies[0];
+    assert_eq!(sent["model"], "test-model");
+    assert_eq!(sent["response_format"]["type"], "json_schema");
+    assert_eq!(sent["response_format"]["json_schema"]["strict"], true);
+    assert_eq!(
+        sent["response_format"]["json_schema"]["schema"]["additionalProperties"],
+        false
+    );
+    let text = sent.to_string();
+    for secret in [EMAIL, SLACK_TOKEN, CARD, "sk-test-key"] {
+        assert!(!text.contains(secret), "{secret} reached the model");
+    }
+    let prompt = user_prompt(sent);
+    assert!(
+        prompt.contains("[EMAIL_1]")
+            && prompt.contains("[SLACK_TOKEN_1]")
+            && prompt.contains("[CARD_1]"),
+        "{prompt}"
+    );
+    assert!(prompt.contains("[change:deploy-77]"), "{prompt}");
+    assert_eq!(
+        fake.headers(0)["authorization"].to_str().unwrap(),
+        "Bearer sk-test-key-0123456789abcdefghij"
+    );
+
+    for needle in [
+        r#"postmortem_llm_tokens_total{model="test-model",role="prompt"} 1200"#,
+        r#"postmortem_llm_tokens_total{model="test-model",role="completion"} 300"#,
+        r#"postmortem_llm_requests_total{model="test-model",outcome="ok"} 1"#,
+        r#"postmortem_redactions_total{kind="EMAIL"} 1"#,
+        r#"postmortem_redactions_total{kind="SLACK_TOKEN"} 1"#,
+        "postmortem_llm_latency_seconds_count",
+    ] {
+        assert!(metrics.contains(needle), "{needle} missing:\n{metrics}");
+    }
+    // Unchanged evidence: an automatic redraft adds nothing.
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn invented_evidence_is_removed_and_its_hypothesis_marked_unsupported() {
+    let fake = FakeOpenAi::start(|_, body| {
+        Reply::content(&good_answer(
+            body,
+            vec![
+                json!({"hypothesis": "A DNS change broke name resolution.", "confidence": 0.7,
+                       "evidence_ids": ["change:dns-4242"]}),
+                json!({"hypothesis": "Traffic doubled.", "confidence": 0.4,
+                       "evidence_ids": ["metric:invented_qps", "pagerduty:NOPE"]}),
+            ],
+        ))
+    })
+    .await;
+    let app = llm_app(&fake, 30).await;
+    resolved_incident(&app, "PLLM2").await;
+    wait_for_metric(
+        &app,
+        r#"postmortem_drafts_total{drafter="llm",outcome="ok"} 1"#,
+    )
+    .await;
+    let p = current(&app, "PLLM2").await;
+    let hyps = p["root_cause_hypotheses"].as_array().unwrap();
+    assert_eq!(hyps.len(), 3);
+    assert_eq!(hyps[0]["supported"], true);
+    assert_eq!(hyps[0]["evidence_ids"], json!(["change:deploy-77"]));
+    for h in &hyps[1..] {
+        assert_eq!(h["supported"], false, "{h}");
+        assert_eq!(h["evidence_ids"], json!([]), "{h}");
+    }
+    let removed = p["provenance"]["removed_citations"].as_array().unwrap();
+    assert_eq!(removed.len(), 3, "{removed:?}");
+    assert_eq!(p["provenance"]["unsupported_hypotheses"], 2);
+    let md = p["markdown"].as_str().unwrap();
+    let unsupported = md
+        .find("Not supported by the evidence")
+        .expect("shown apart");
+    assert!(md[unsupported..].contains("A DNS change broke name resolution"));
+    assert!(!md.contains("dns-4242"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn garbage_twice_leaves_the_evidence_draft_and_one_repair_fixes_it() {
+    // Always garbage: one repair attempt, then the evidence draft stands.
+    let fake =
+        FakeOpenAi::start(|_, _| Reply::content("Sure! Here is your postmortem: it was DNS."))
+            .await;
+    let app = llm_app(&fake, 30).await;
+    resolved_incident(&app, "PLLM3").await;
+    let metrics = wait_for_metric(
+        &app,
+        r#"postmortem_drafts_total{drafter="llm",outcome="fallback_invalid"} 1"#,
+    )
+    .await;
+    assert!(
+        metrics
+            .contains(r#"postmortem_llm_requests_total{model="test-model",outcome="invalid"} 2"#),
+        "{metrics}"
+    );
+    assert_eq!(fake.count(), 2);
+    let repair = &fake.bodies()[1];
+    let roles: Vec<&str> = repair["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["system", "user", "assistant", "user"]);
+    let p = current(&app, "PLLM3").await;
+    assert_eq!(p["drafter"], "evidence");
+    assert_eq!(revisions(&app, "PLLM3").await.len(), 1);
+    app.stop().await;
+
+    // Garbage once: the repair is used.
+    let fake = FakeOpenAi::start(|n, body| {
+        if n == 0 {
+            Reply::content("{\"summary\": \"truncated")
+        } else {
+            Reply::content(&good_answer(body, vec![]))
+        }
+    })
+    .await;
+    let app = llm_app(&fake, 30).await;
+    resolved_incident(&app, "PLLM4").await;
+    wait_for_metric(
+        &app,
+        r#"postmortem_drafts_total{drafter="llm",outcome="ok"} 1"#,
+    )
+    .await;
+    let p = current(&app, "PLLM4").await;
+    assert_eq!(p["drafter"], "llm");
+    assert_eq!(p["provenance"]["llm_requests"], 2);
+    assert_eq!(p["provenance"]["prompt_tokens"], 2400);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn rate_limits_are_retried_by_the_client_and_server_errors_fall_back() {
+    // 429 once (Retry-After: 0), then an answer.
+    let fake = FakeOpenAi::start(|n, body| {
+        if n == 0 {
+            Reply::error(429, "rate_limit_error", "Rate limit reached").header("retry-after", "0")
+        } else {
+            Reply::content(&good_answer(body, vec![]))
+        }
+    })
+    .await;
+    let app = llm_app(&fake, 30).await;
+    resolved_incident(&app, "PLLM5").await;
+    wait_for_metric(
+        &app,
+        r#"postmortem_drafts_total{drafter="llm",outcome="ok"} 1"#,
+    )
+    .await;
+    assert_eq!(fake.count(), 2, "one retry, not a second retry loop");
+    assert_eq!(current(&app, "PLLM5").await["drafter"], "llm");
+    app.stop().await;
+
+    // 500 every time: async-openai's three retries, then the evidence draft stands.
+    let fake = FakeOpenAi::start(|_, _| Reply::error(500, "server_error", "boom")).await;
+    let app = llm_app(&fake, 30).await;
+    resolved_incident(&app, "PLLM6").await;
+    let metrics = wait_for_metric(
+        &app,
+        r#"postmortem_drafts_total{drafter="llm",outcome="fallback_server_error"} 1"#,
+    )
+    .await;
+    assert!(
+        metrics.contains(
+            r#"postmortem_llm_requests_total{model="test-model",outcome="server_error"} 1"#
+        ),
+        "{metrics}"
+    );
+    assert_eq!(fake.count(), 4);
+    let p = current(&app, "PLLM6").await;
+    assert_eq!(p["drafter"], "evidence");
+    assert_eq!(
+        p["root_cause_hypotheses"][0]["evidence_ids"][0],
+        "change:deploy-77"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_or_absent_server_leaves_the_evidence_draft() {
+    let fake = FakeOpenAi::start(|_, body| {
+        Reply::content(&good_answer(body, vec![])).after(Duration::from_secs(4))
+    })
+    .await;
+    let app = llm_app(&fake, 1).await;
+    resolved_incident(&app, "PLLM7").await;
+    wait_for_metric(
+        &app,
+        r#"postmortem_drafts_total{drafter="llm",outcome="fallback_timeout"} 1"#,
+    )
+    .await;
+    assert_eq!(current(&app, "PLLM7").await["drafter"], "evidence");
+    assert_eq!(fake.count(), 1, "a timeout is not retried");
+    app.stop().await;
+
+    // Nothing listening at all.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let app = spawn_app_with(move |c| {
+        c.llm_model = Some("test-model".into());
+        c.openai_base_url = Some(format!("http://127.0.0.1:{port}/v1"));
+    })
+    .await;
+    resolved_incident(&app, "PLLM8").await;
+    wait_for_metric(
+        &app,
+        r#"postmortem_drafts_total{drafter="llm",outcome="fallback_unreachable"} 1"#,
+    )
+    .await;
+    assert_eq!(current(&app, "PLLM8").await["drafter"], "evidence");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn servers_without_json_schema_get_json_object_then_a_tool_call() {
+    // Rejects json_schema; answers json_object.
+    let fake = FakeOpenAi::start(|_, body| match body["response_format"]["type"].as_str() {
+        Some("json_schema") => Reply::error(
+            400,
+            "invalid_request_error",
+            "response_format json_schema is not supported",
+        ),
+        _ => Reply::content(&good_answer(body, vec![])),
+    })
+    .await;
+    let app = llm_app(&fake, 30).await;
+    resolved_incident(&app, "PLLM9").await;
+    wait_for_metric(
+        &app,
+        r#"postmortem_drafts_total{drafter="llm",outcome="ok"} 1"#,
+    )
+    .await;
+    let bodies = fake.bodies();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[1]["response_format"]["type"], "json_object");
+    let p = current(&app, "PLLM9").await;
+    assert_eq!(p["provenance"]["response_format"], "json_object");
+    app.stop().await;
+
+    // Rejects any response_format; answers a forced tool call.
+    let fake = FakeOpenAi::start(|_, body| {
+        if body.get("response_format").is_some_and(|f| !f.is_null()) {
+            Reply::error(
+                400,
+                "invalid_request_error",
+                "unsupported parameter: response_format",
+            )
+        } else {
+            assert_eq!(body["tool_choice"]["function"]["name"], "write_postmortem");
+            assert_eq!(body["tools"][0]["function"]["strict"], true);
+            Reply::tool_call(&good_answer(body, vec![]))
+        }
+    })
+    .await;
+    let app = llm_app(&fake, 30).await;
+    resolved_incident(&app, "PLLM10").await;
+    wait_for_metric(
+        &app,
+        r#"postmortem_drafts_total{drafter="llm",outcome="ok"} 1"#,
+    )
+    .await;
+    assert_eq!(fake.count(), 3);
+    let p = current(&app, "PLLM10").await;
+    assert_eq!(p["drafter"], "llm");
+    assert_eq!(p["provenance"]["response_format"], "tool_call");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn each_draft_emits_openlineage_start_and_complete_that_validate() {
+    use std::sync::{Arc, Mutex};
+    let events: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let sink = events.clone();
+    let router = axum::Router::new().route(
+        "/api/v1/lineage",
+        axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(v);
+                StatusCode::CREATED
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let fake = FakeOpenAi::start(|_, body| Reply::content(&good_answer(body, vec![]))).await;
+    let base = fake.base_url.clone();
+    let app = spawn_app_with(move |c| {
+        c.llm_model = Some("test-model".into());
+        c.openai_base_url = Some(base);
+        c.openlineage_url = Some(url);
+    })
+    .await;
+    resolved_incident(&app, "PLLM11").await;
+    wait_for_metric(
+        &app,
+        r#"postmortem_openlineage_events_total{outcome="ok"} 2"#,
+    )
+    .await;
+
+    let schema: Value = serde_json::from_str(&reference("openlineage/OpenLineage.json")).unwrap();
+    let validator = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let events = events.lock().unwrap().clone();
+    assert_eq!(events.len(), 2);
+    for e in &events {
+        let errors: Vec<String> = validator.iter_errors(e).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}\n{e:#}");
+    }
+    assert_eq!(events[0]["eventType"], "START");
+    assert_eq!(events[1]["eventType"], "COMPLETE");
+    assert_eq!(events[0]["run"]["runId"], events[1]["run"]["runId"]);
+    assert_eq!(events[1]["job"]["name"], "postmortem.drafter");
+    let facet = &events[1]["run"]["facets"]["postmortem_draft"];
+    assert_eq!(facet["model"], "test-model");
+    assert_eq!(facet["drafter"], "llm");
+    let p = current(&app, "PLLM11").await;
+    assert_eq!(facet["promptVersion"], p["prompt_version"]);
+    assert_eq!(events[1]["outputs"][0]["name"], "postmortems/PLLM11");
+    assert_eq!(
+        events[1]["outputs"][0]["facets"]["version"]["datasetVersion"],
+        "2"
+    );
+    assert!(
+        events[1]["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["name"] == "incidents/PLLM11")
+    );
+    app.stop().await;
+}
