@@ -34,8 +34,8 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     config.pagerduty_webhook_secrets = vec![SecretString::from(SECRET)];
     config.ingest_token = Some(SecretString::from(INGEST));
     config.api_token = Some(SecretString::from(API));
-    // The demo uses no LLM: the embedded default is the evidence drafter.
-    config.llm_model = None;
+    // No LLM unless POSTMORTEM_LLM_MODEL (and OPENAI_BASE_URL) say otherwise: the embedded
+    // default is the evidence drafter.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let app = Application::build(config, listener).await?;
     let base = format!("http://{}", app.local_addr());
@@ -164,19 +164,45 @@ async fn wait_for_draft(
     base: &str,
     id: &str,
 ) -> anyhow::Result<serde_json::Value> {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let r = http
             .get(format!("{base}/api/incidents/{id}/postmortem"))
             .bearer_auth(API)
             .send()
             .await?;
-        if r.status().is_success() {
+        // Done when a draft exists and no draft job for the incident is still queued or running
+        // (with a model, its draft follows the evidence draft).
+        if r.status().is_success() && !jobs_left(http, base, id).await? {
+            let r = http
+                .get(format!("{base}/api/incidents/{id}/postmortem"))
+                .bearer_auth(API)
+                .send()
+                .await?
+                .error_for_status()?;
             return Ok(r.json().await?);
         }
         if Instant::now() > deadline {
-            bail!("no draft for {id} after 60 s (last answer {})", r.status());
+            bail!("no draft for {id} after 300 s (last answer {})", r.status());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Whether a draft job for `id` is still pending or running.
+async fn jobs_left(http: &reqwest::Client, base: &str, id: &str) -> anyhow::Result<bool> {
+    for state in ["pending", "running"] {
+        let v: serde_json::Value = http
+            .get(format!("{base}/api/jobs?incident_id={id}&state={state}"))
+            .bearer_auth(API)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        if v["jobs"].as_array().is_some_and(|j| !j.is_empty()) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

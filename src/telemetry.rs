@@ -28,6 +28,8 @@ impl Drop for TelemetryGuard {
 
 /// `default` applies when `RUST_LOG` is unset.
 pub fn init(default: &str) -> TelemetryGuard {
+    // The OTLP exporter builds an HTTPS-capable client: the TLS provider comes first.
+    crate::startup::install_crypto_provider();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let provider = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")

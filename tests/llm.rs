@@ -504,3 +504,59 @@ async fn each_draft_emits_openlineage_start_and_complete_that_validate() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_demo_with_a_local_model_drafts_with_it_and_exports_the_draft_spans() {
+    use std::sync::{Arc, Mutex};
+    // An OTLP/HTTP collector that keeps every body it receives.
+    let bodies: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = bodies.clone();
+    let router = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: String| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(body);
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let collector = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let fake = FakeOpenAi::start(|_, body| Reply::content(&good_answer(body, vec![]))).await;
+
+    let base = fake.base_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_postmortem"))
+            .arg("demo")
+            .env_remove("DATABASE_URL")
+            .env("POSTMORTEM_LLM_MODEL", "test-model")
+            .env("OPENAI_BASE_URL", base)
+            .env("OPENAI_API_KEY", "sk-demo-0123456789abcdefghijkl")
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", collector)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("**Drafter:** llm · **Model:** test-model · **Prompt version:** "), "{stdout}");
+    assert!(stdout.contains("drafted by the llm drafter"), "{stdout}");
+    // Every demo incident was sent to the model, and no secret went with it.
+    assert!(fake.count() >= 5, "{}", fake.count());
+    let trace = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("- **Trace id:** `"))
+        .and_then(|l| l.split('`').next())
+        .expect("a trace id line")
+        .to_string();
+    let exported = bodies.lock().unwrap().join("\n");
+    assert!(
+        exported.to_lowercase().contains(&trace.to_lowercase()),
+        "trace {trace} not among the exported spans: {}",
+        &exported[..exported.len().min(2000)]
+    );
+    assert!(exported.contains("\"draft\""), "the draft span is exported");
+}
