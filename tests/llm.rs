@@ -541,8 +541,15 @@ async fn the_demo_with_a_local_model_drafts_with_it_and_exports_the_draft_spans(
     .await
     .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("**Drafter:** llm · **Model:** test-model · **Prompt version:** "), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("**Drafter:** llm · **Model:** test-model · **Prompt version:** "),
+        "{stdout}"
+    );
     assert!(stdout.contains("drafted by the llm drafter"), "{stdout}");
     // Every demo incident was sent to the model, and no secret went with it.
     assert!(fake.count() >= 5, "{}", fake.count());

@@ -38,6 +38,8 @@ static CLEANED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
 /// A fresh, isolated database URL, plus the temp dir that holds a SQLite file.
 pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    // Tests build HTTPS-capable clients: one TLS provider for the process first.
+    postmortem::startup::install_crypto_provider();
     match std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|s| !s.is_empty())
