@@ -34,14 +34,30 @@ pub const W_KIND: f32 = 0.5;
 /// shared vocabulary (Rocchio), which is what matches differently worded reports of one cause.
 const FEEDBACK_DOCS: usize = 5;
 const FEEDBACK_WEIGHT: f32 = 0.7;
+/// Query-term pruning: a query reads at most this many postings, rarest terms first. The common
+/// terms left out have the longest postings (they cost most) and the lowest idf (they tell least);
+/// a term found in no other incident is never read (it cannot change the ranking).
+const POSTINGS_BUDGET: usize = 150_000;
+/// Pseudo-relevance feedback adds at most this many terms to a query.
+const MAX_EXPANSION_TERMS: usize = 60;
 
 impl SearchDoc {
     /// Weighted term counts of every field.
     pub fn weighted_terms(&self) -> HashMap<String, f32> {
         let mut tf: HashMap<String, f32> = HashMap::new();
+        // The service has its own term: its name's words in the prose ("errors on payments-api")
+        // would otherwise make every incident of a service look alike, whatever its cause.
+        let own: Vec<String> = tokens(&self.service);
         let mut add = |text: &str, w: f32| {
-            for t in terms(text) {
-                *tf.entry(t).or_default() += w;
+            let words: Vec<String> = tokens(text)
+                .into_iter()
+                .filter(|t| !own.contains(t))
+                .collect();
+            for (i, t) in words.iter().enumerate() {
+                *tf.entry(t.clone()).or_default() += w;
+                if let Some(next) = words.get(i + 1) {
+                    *tf.entry(format!("{t}_{next}")).or_default() += w;
+                }
             }
         };
         add(&self.title, W_TITLE);
@@ -227,6 +243,27 @@ impl Index {
         }
     }
 
+    /// `q` within the postings budget, rarest terms first (see `POSTINGS_BUDGET`), in term order.
+    fn prune(&self, q: &[(u32, f32)]) -> Vec<(u32, f32)> {
+        let mut v: Vec<(u32, f32)> = q.to_vec();
+        v.sort_by_key(|&(t, _)| (self.df[t as usize], t));
+        let mut read = 0usize;
+        let mut kept = Vec::with_capacity(v.len());
+        for (t, w) in v {
+            let df = self.postings[t as usize].len();
+            if df == 0 {
+                continue;
+            }
+            if read + df > POSTINGS_BUDGET && !kept.is_empty() {
+                break;
+            }
+            read += df;
+            kept.push((t, w));
+        }
+        kept.sort_by_key(|&(t, _)| t);
+        kept
+    }
+
     fn idf(&self, t: u32) -> f32 {
         let n = self.live as f32;
         ((n + 1.0) / (self.df[t as usize] as f32 + 1.0)).ln() + 1.0
@@ -286,7 +323,8 @@ impl Index {
     }
 
     /// The `k` incidents most like `query`, best first, leaving out `exclude` and any for which
-    /// `keep` is false. Call [`Index::prepare`] after updates.
+    /// `keep` is false. Call [`Index::prepare`] after updates. A short query (free text) is
+    /// expanded once by pseudo-relevance feedback; an incident's own vector is rich enough.
     pub fn top_k(
         &self,
         query: &[(u32, f32)],
@@ -294,6 +332,15 @@ impl Index {
         exclude: Option<u32>,
         keep: &dyn Fn(&SearchDoc) -> bool,
     ) -> Vec<Hit> {
+        let query = self.prune(query);
+        let query = query.as_slice();
+        if exclude.is_some() {
+            let mut hits = self.score(query, exclude, keep, k);
+            for h in &mut hits {
+                h.shared_terms = self.shared_terms(query, h.slot, 6);
+            }
+            return hits;
+        }
         let first = self.score(query, exclude, keep, FEEDBACK_DOCS.max(k));
         if first.is_empty() {
             return first;
@@ -311,7 +358,11 @@ impl Index {
             }
         }
         let mut q2: Vec<(u32, f32)> = expanded.into_iter().collect();
-        q2.sort_by_key(|&(t, _)| t);
+        if q2.len() > query.len() + MAX_EXPANSION_TERMS {
+            q2.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            q2.truncate(query.len() + MAX_EXPANSION_TERMS);
+        }
+        let q2 = self.prune(&q2);
         let mut hits = self.score(&q2, exclude, keep, k);
         // Why: the original query's terms that the match shares, strongest first.
         for h in &mut hits {
@@ -331,15 +382,22 @@ impl Index {
         if qn == 0.0 || k == 0 {
             return Vec::new();
         }
-        let mut acc: HashMap<u32, f32> = HashMap::new();
+        // A dense accumulator: one float per incident beats hashing at 100,000 incidents.
+        let mut acc = vec![0f32; self.entries.len()];
+        let mut touched: Vec<u32> = Vec::new();
         for &(t, qw) in query {
             let idf = self.idf(t);
             for &(d, w) in &self.postings[t as usize] {
-                *acc.entry(d).or_default() += qw * w * idf;
+                let a = &mut acc[d as usize];
+                if *a == 0.0 {
+                    touched.push(d);
+                }
+                *a += qw * w * idf;
             }
         }
-        let mut hits: Vec<Hit> = acc
+        let mut hits: Vec<Hit> = touched
             .into_iter()
+            .map(|d| (d, acc[d as usize]))
             .filter(|&(d, _)| Some(d) != exclude && keep(&self.entries[d as usize].doc))
             .map(|(d, dot)| Hit {
                 slot: d,
