@@ -44,7 +44,17 @@ pub enum Command {
     /// Load incident history: import records, one JSON object a line (`-` reads stdin).
     Import {
         /// The JSONL file, or `-` for standard input.
-        file: PathBuf,
+        #[arg(required_unless_present = "pagerduty")]
+        file: Option<PathBuf>,
+        /// Backfill from PagerDuty's REST API instead (PAGERDUTY_API_TOKEN, PAGERDUTY_API_URL).
+        #[arg(long, conflicts_with = "file")]
+        pagerduty: bool,
+        /// Start of the backfill: a date (2026-01-01) or an RFC 3339 time.
+        #[arg(long, requires = "pagerduty")]
+        since: Option<String>,
+        /// End of the backfill (default: now).
+        #[arg(long, requires = "pagerduty")]
+        until: Option<String>,
     },
     /// Past incidents most like one incident, or like free text.
     Similar {
@@ -117,7 +127,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => crate::demo::run().await,
-        Command::Import { file } => import_file(&file).await,
+        Command::Import {
+            file,
+            pagerduty,
+            since,
+            until,
+        } => match (file, pagerduty) {
+            (_, true) => import_pagerduty(since.as_deref(), until.as_deref()).await,
+            (Some(file), false) => import_file(&file).await,
+            (None, false) => {
+                eprintln!("error: give a file (or -), or --pagerduty --since <date>");
+                Ok(ExitCode::from(2))
+            }
+        },
         Command::Similar {
             incident_id,
             text,
@@ -314,4 +336,75 @@ async fn similar(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A date (`2026-01-01`, midnight UTC) or an RFC 3339 time.
+fn parse_date(s: &str, name: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    crate::domain::parse_time(s).map_err(|e| {
+        anyhow::anyhow!("--{name} {s:?} is neither a date (2026-01-01) nor an RFC 3339 time: {e}")
+    })
+}
+
+async fn import_pagerduty(since: Option<&str>, until: Option<&str>) -> anyhow::Result<ExitCode> {
+    let since = match since.map(|s| parse_date(s, "since")).transpose() {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            eprintln!("error: --pagerduty needs --since <date>");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let until = match until.map(|s| parse_date(s, "until")).transpose() {
+        Ok(u) => u.unwrap_or_else(chrono::Utc::now),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let config = Config::load()?;
+    if config.pagerduty_api_token.is_none() {
+        eprintln!("error: PAGERDUTY_API_TOKEN is not set: the REST backfill needs an API key");
+        return Ok(ExitCode::from(2));
+    }
+    let (config, store, _, _, _) = startup::components(config).await?;
+    let tty = std::io::stderr().is_terminal();
+    let mut progress = |s: &crate::import::ImportSummary, skipped: usize| {
+        if tty {
+            eprint!(
+                "\r{} imported, {} updated, {} already from webhooks, {} rejected",
+                s.imported,
+                s.updated,
+                skipped,
+                s.rejected.len()
+            );
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let result = crate::backfill::run(&store, &config, since, until, &mut progress).await;
+    if tty {
+        eprintln!();
+    }
+    store.close().await;
+    let (summary, skipped) = result?;
+    println!(
+        "imported {}, updated {}, skipped {} (already from webhooks), rejected {}",
+        summary.imported,
+        summary.updated,
+        skipped,
+        summary.rejected.len()
+    );
+    for (n, reason) in &summary.rejected {
+        println!("  incident {n}: {reason}");
+    }
+    Ok(if summary.rejected.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

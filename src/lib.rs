@@ -4,6 +4,7 @@
 //! (ranking, the evidence drafter, rendering); `http` wires routes to these, `worker` runs the
 //! durable jobs, `startup` builds the application, `demo` tours it.
 
+pub mod backfill;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -154,3 +154,257 @@ fn eval_scores_the_evidence_drafter_on_the_golden_set_and_fails_under_thresholds
     assert_eq!(code, 2);
     assert!(err.contains("incidents.jsonl"), "{err}");
 }
+
+/// An in-process server speaking the PagerDuty REST API the backfill reads.
+mod pd_rest {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use axum::extract::{Path, Query, State};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::get;
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+    use serde_json::{Value, json};
+
+    pub const TOKEN: &str = "pd-rest-test-token";
+    pub const COUNT: usize = 230;
+
+    #[derive(Clone, Default)]
+    pub struct Seen {
+        pub windows: Arc<Mutex<Vec<(DateTime<Utc>, DateTime<Utc>)>>>,
+        pub requests: Arc<Mutex<usize>>,
+        pub rate_limited: Arc<Mutex<bool>>,
+    }
+
+    fn created(n: usize) -> DateTime<Utc> {
+        // From 2025-03-01, one every 1.5 days: 230 incidents over about 11 months.
+        Utc.with_ymd_and_hms(2025, 3, 1, 8, 0, 0).unwrap() + Duration::hours(36 * n as i64)
+    }
+
+    fn incident(n: usize) -> Value {
+        let at = created(n);
+        json!({
+            "id": format!("PBF{n:04}"), "type": "incident", "incident_number": n,
+            "title": format!("Billing API error rate high ({n})"), "summary": format!("[#{n}] Billing API error rate high"),
+            "created_at": at.to_rfc3339(), "status": "resolved",
+            "resolved_at": (at + Duration::minutes(50)).to_rfc3339(),
+            "service": {"id": "PSVC9", "type": "service_reference", "summary": "Billing-API"},
+            "priority": if n % 2 == 0 { json!({"id": "P1X", "type": "priority_reference", "summary": "P1"}) } else { Value::Null },
+            "urgency": if n % 2 == 0 { "high" } else { "low" },
+            "teams": [{"id": "PT1", "type": "team_reference", "summary": "Payments"}]
+        })
+    }
+
+    fn authorized(h: &HeaderMap) -> bool {
+        h.get("authorization").and_then(|v| v.to_str().ok())
+            == Some(&format!("Token token={TOKEN}"))
+            && h.get("accept").and_then(|v| v.to_str().ok())
+                == Some("application/vnd.pagerduty+json;version=2")
+    }
+
+    async fn incidents(
+        State(seen): State<Seen>,
+        headers: HeaderMap,
+        Query(q): Query<HashMap<String, String>>,
+    ) -> Response {
+        *seen.requests.lock().unwrap() += 1;
+        if !authorized(&headers) {
+            return (StatusCode::UNAUTHORIZED, "{}").into_response();
+        }
+        {
+            let mut limited = seen.rate_limited.lock().unwrap();
+            if !*limited {
+                *limited = true;
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [("ratelimit-reset", "1")],
+                    r#"{"error":{"message":"Rate Limit Exceeded","code":2020}}"#,
+                )
+                    .into_response();
+            }
+        }
+        let since: DateTime<Utc> = q["since"].parse().unwrap();
+        let until: DateTime<Utc> = q["until"].parse().unwrap();
+        if until - since > Duration::days(183) {
+            return (StatusCode::BAD_REQUEST, r#"{"error":{"message":"Invalid Input Provided","errors":["Date range cannot exceed 6 months"]}}"#).into_response();
+        }
+        assert_eq!(q.get("statuses[]").map(String::as_str), Some("resolved"));
+        let limit: usize = q["limit"].parse().unwrap();
+        let offset: usize = q["offset"].parse().unwrap();
+        assert!(limit <= 100);
+        seen.windows.lock().unwrap().push((since, until));
+        let all: Vec<Value> = (0..COUNT)
+            .filter(|&n| created(n) >= since && created(n) < until)
+            .map(incident)
+            .collect();
+        let page: Vec<Value> = all.iter().skip(offset).take(limit).cloned().collect();
+        let more = offset + page.len() < all.len();
+        axum::Json(json!({"incidents": page, "limit": limit, "offset": offset, "more": more, "total": null})).into_response()
+    }
+
+    async fn log_entries(
+        headers: HeaderMap,
+        Path(id): Path<String>,
+        Query(q): Query<HashMap<String, String>>,
+    ) -> Response {
+        if !authorized(&headers) {
+            return (StatusCode::UNAUTHORIZED, "{}").into_response();
+        }
+        let n: usize = id[3..].parse().unwrap();
+        let at = created(n);
+        let mut entries = vec![
+            json!({"id": format!("LT{n}"), "type": "trigger_log_entry", "summary": "Triggered through the API", "created_at": at.to_rfc3339(), "agent": {"summary": "Billing-API"}}),
+            json!({"id": format!("LA{n}"), "type": if n % 3 == 0 { "acknowledgement_log_entry" } else { "acknowledge_log_entry" }, "summary": "Acknowledged by Dana", "created_at": (at + Duration::minutes(6)).to_rfc3339(), "agent": {"summary": "Dana"}}),
+        ];
+        // The first incident has a long log: two pages.
+        if n == 0 {
+            for i in 0..120 {
+                entries.push(json!({"id": format!("LE{i}"), "type": "notify_log_entry", "summary": "Notified", "created_at": (at + Duration::seconds(i)).to_rfc3339()}));
+            }
+        }
+        entries.push(json!({"id": format!("LR{n}"), "type": "resolve_log_entry", "summary": "Resolved by Dana", "created_at": (at + Duration::minutes(50)).to_rfc3339(), "agent": {"summary": "Dana"}}));
+        let limit: usize = q["limit"].parse().unwrap();
+        let offset: usize = q["offset"].parse().unwrap();
+        let page: Vec<Value> = entries.iter().skip(offset).take(limit).cloned().collect();
+        let more = offset + page.len() < entries.len();
+        axum::Json(json!({"log_entries": page, "limit": limit, "offset": offset, "more": more}))
+            .into_response()
+    }
+
+    async fn notes(headers: HeaderMap, Path(id): Path<String>) -> Response {
+        if !authorized(&headers) {
+            return (StatusCode::UNAUTHORIZED, "{}").into_response();
+        }
+        let n: usize = id[3..].parse().unwrap();
+        axum::Json(json!({"notes": [{"id": format!("N{n}"), "user": {"summary": "Dana"}, "content": "Rolled back billing deploy", "created_at": (created(n) + Duration::minutes(20)).to_rfc3339()}]})).into_response()
+    }
+
+    pub async fn start() -> (String, Seen) {
+        let seen = Seen::default();
+        let app = axum::Router::new()
+            .route("/incidents", get(incidents))
+            .route("/incidents/{id}/log_entries", get(log_entries))
+            .route("/incidents/{id}/notes", get(notes))
+            .with_state(seen.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, seen)
+    }
+}
+
+#[tokio::test]
+async fn pagerduty_rest_backfill_pages_windows_waits_out_rate_limits_and_is_idempotent() {
+    let (url, seen) = pd_rest::start().await;
+    let app = spawn_app().await;
+    // One incident the webhooks brought already: the backfill leaves it alone.
+    app.post_pagerduty(&pd_event(
+        "W1",
+        "incident.triggered",
+        "PBF0003",
+        "triggered",
+        "2025-03-05T20:00:00Z",
+    ))
+    .await;
+    let db = app.database_url.clone();
+    let backfill = move |db: String, url: String| {
+        Command::new(BIN)
+            .args([
+                "import",
+                "--pagerduty",
+                "--since",
+                "2025-02-01",
+                "--until",
+                "2026-03-01",
+            ])
+            .env("DATABASE_URL", db)
+            .env("PAGERDUTY_API_URL", url)
+            .env("PAGERDUTY_API_TOKEN", pd_rest::TOKEN)
+            .output()
+            .unwrap()
+    };
+    let (d, u) = (db.clone(), url.clone());
+    let out = tokio::task::spawn_blocking(move || backfill(d, u))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!(
+            "imported {}, updated 0, skipped 1",
+            pd_rest::COUNT - 1
+        )),
+        "{stdout}"
+    );
+    assert!(*seen.rate_limited.lock().unwrap());
+    let windows = seen.windows.lock().unwrap().clone();
+    assert!(windows.len() >= 3, "{windows:?}"); // at least two windows, one with two pages
+    for (s, u) in &windows {
+        assert!(*u - *s <= chrono::Duration::days(183));
+    }
+
+    let id = IncidentId::parse("PBF0000").unwrap();
+    let inc = app.store.incident(&id).await.unwrap().unwrap();
+    assert_eq!(inc.service, "billing-api");
+    assert_eq!(inc.severity.map(|s| s.to_string()).as_deref(), Some("sev1"));
+    assert_eq!(inc.time_to_acknowledge_minutes, Some(6.0));
+    assert_eq!(inc.time_to_resolve_minutes, Some(50.0));
+    let timeline = app.store.timeline(&id).await.unwrap();
+    let ids: Vec<&str> = timeline.iter().map(|e| e.evidence_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "pagerduty:LT0",
+            "pagerduty:LA0",
+            "pagerduty:N0",
+            "pagerduty:LR0"
+        ],
+        "log pages read"
+    );
+    assert_eq!(timeline[2].kind, "note");
+    let odd = app
+        .store
+        .incident(&IncidentId::parse("PBF0001").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        odd.severity.map(|s| s.to_string()).as_deref(),
+        Some("sev4"),
+        "low urgency"
+    );
+    let webhook = app
+        .store
+        .incident(&IncidentId::parse("PBF0003").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(webhook.source, "pagerduty");
+
+    // Again: updated, nothing duplicated.
+    let out = tokio::task::spawn_blocking(move || backfill(db, url))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("imported 0, updated {}", pd_rest::COUNT - 1)),
+        "{stdout}"
+    );
+    assert_eq!(app.store.timeline(&id).await.unwrap().len(), 4);
+
+    // Without a token: a message and exit 2.
+    let out = Command::new(BIN)
+        .args(["import", "--pagerduty", "--since", "2025-02-01"])
+        .env("DATABASE_URL", &app.database_url)
+        .env_remove("PAGERDUTY_API_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("PAGERDUTY_API_TOKEN"));
+    app.stop().await;
+}

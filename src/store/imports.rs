@@ -65,15 +65,24 @@ impl Store {
             author: None,
             text,
         };
-        let mut entries = vec![state(
-            "triggered",
-            r.triggered_at,
-            format!("Triggered: {}", r.title),
-        )];
-        if let Some(a) = r.acknowledged_at {
+        // The trigger, acknowledgement and resolution, unless the record's timeline has them.
+        let has = |kind: &str| r.timeline.iter().any(|t| t.kind == kind);
+        let mut entries = Vec::new();
+        if !has("triggered") {
+            entries.push(state(
+                "triggered",
+                r.triggered_at,
+                format!("Triggered: {}", r.title),
+            ));
+        }
+        if let Some(a) = r.acknowledged_at
+            && !has("acknowledged")
+        {
             entries.push(state("acknowledged", a, "Acknowledged".into()));
         }
-        entries.push(state("resolved", r.resolved_at, "Resolved".into()));
+        if !has("resolved") {
+            entries.push(state("resolved", r.resolved_at, "Resolved".into()));
+        }
         entries.extend(r.timeline.iter().map(|t| TimelineEntry {
             incident_id: id.to_string(),
             evidence_id: t.evidence_id.clone(),
