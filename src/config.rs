@@ -171,6 +171,8 @@ pub struct Config {
     pub openai_base_url: Option<String>,
     pub llm_model: Option<String>,
     pub embedding_model: Option<String>,
+    /// The share of a similarity score that comes from embeddings (when a model is set).
+    pub embedding_weight: f32,
     pub prometheus_url: Option<String>,
     pub openlineage_url: Option<String>,
     pub report_schedule: String,
@@ -207,6 +209,7 @@ impl Default for Config {
             openai_base_url: None,
             llm_model: None,
             embedding_model: None,
+            embedding_weight: 0.4,
             prometheus_url: None,
             openlineage_url: None,
             report_schedule: "0 9 1 * *".into(),
@@ -243,6 +246,7 @@ struct FileConfig {
     openai_base_url: Option<String>,
     llm_model: Option<String>,
     embedding_model: Option<String>,
+    embedding_weight: Option<f32>,
     prometheus_url: Option<String>,
     openlineage_url: Option<String>,
     report_schedule: Option<String>,
@@ -335,6 +339,7 @@ impl Config {
         or_set(&mut self.openai_base_url, f.openai_base_url);
         or_set(&mut self.llm_model, f.llm_model);
         or_set(&mut self.embedding_model, f.embedding_model);
+        set(&mut self.embedding_weight, f.embedding_weight);
         or_set(&mut self.prometheus_url, f.prometheus_url);
         or_set(&mut self.openlineage_url, f.openlineage_url);
         set(&mut self.report_schedule, f.report_schedule);
@@ -444,6 +449,17 @@ impl Config {
             &mut self.embedding_model,
             env.var("POSTMORTEM_EMBEDDING_MODEL"),
         );
+        if let Some(v) = env.var("POSTMORTEM_EMBEDDING_WEIGHT") {
+            self.embedding_weight = v
+                .trim()
+                .parse::<f32>()
+                .ok()
+                .filter(|w| (0.0..=1.0).contains(w))
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "POSTMORTEM_EMBEDDING_WEIGHT",
+                    message: format!("{v:?} is not a number between 0 and 1"),
+                })?;
+        }
         or_set(&mut self.prometheus_url, env.var("PROMETHEUS_URL"));
         or_set(&mut self.openlineage_url, env.var("OPENLINEAGE_URL"));
         set(

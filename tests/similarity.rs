@@ -284,3 +284,109 @@ async fn similar_answers_explain_why_and_what_fixed_it_and_reject_bad_input() {
     );
     app.stop().await;
 }
+
+/// A fake embeddings endpoint: each text's vector counts words of three "concepts", so texts that
+/// share no word can still be close in meaning.
+async fn fake_embeddings() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let app = axum::Router::new().route(
+        "/v1/embeddings",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let seen = seen.clone();
+            async move {
+                seen.fetch_add(1, Ordering::SeqCst);
+                assert_eq!(body["model"], "test-embed");
+                let concepts: [&[&str]; 3] = [
+                    &[
+                        "tls",
+                        "certificate",
+                        "cert",
+                        "x509",
+                        "handshake",
+                        "secure",
+                        "negotiation",
+                        "expired",
+                    ],
+                    &["disk", "volume", "space", "full", "inode"],
+                    &["dns", "resolve", "resolution", "nxdomain", "lookup"],
+                ];
+                let data: Vec<Value> = body["input"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        let text = t.as_str().unwrap().to_lowercase();
+                        let mut v: Vec<f32> = concepts
+                            .iter()
+                            .map(|c| c.iter().filter(|w| text.contains(*w)).count() as f32)
+                            .collect();
+                        v.push(0.1);
+                        serde_json::json!({"object": "embedding", "index": i, "embedding": v})
+                    })
+                    .collect();
+                axum::Json(serde_json::json!({
+                    "object": "list", "data": data, "model": "test-embed",
+                    "usage": {"prompt_tokens": 10, "total_tokens": 10}
+                }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, calls)
+}
+
+#[tokio::test]
+async fn embeddings_find_incidents_that_share_no_word_with_the_question() {
+    let (url, calls) = fake_embeddings().await;
+    let app = spawn_app_with(move |c| {
+        c.embedding_model = Some("test-embed".into());
+        c.openai_base_url = Some(url);
+    })
+    .await;
+    let config = postmortem::config::Config::default();
+    for line in [
+        r#"{"id": "E-1", "title": "TLS certificate expired on the gateway", "service": "gateway", "triggered_at": "2026-05-01T10:00:00Z", "resolved_at": "2026-05-01T11:00:00Z", "root_cause": "x509 certificate not renewed"}"#,
+        r#"{"id": "E-2", "title": "Handshake failures between services", "service": "mesh", "triggered_at": "2026-06-01T10:00:00Z", "resolved_at": "2026-06-01T11:00:00Z"}"#,
+        r#"{"id": "E-3", "title": "Disk full on the logging volume", "service": "logs", "triggered_at": "2026-07-01T10:00:00Z", "resolved_at": "2026-07-01T11:00:00Z"}"#,
+        r#"{"id": "E-4", "title": "NXDOMAIN for internal names", "service": "dns", "triggered_at": "2026-08-01T10:00:00Z", "resolved_at": "2026-08-01T11:00:00Z"}"#,
+    ] {
+        let r = postmortem::import::parse_record(line, &config).unwrap();
+        app.store.import_record(&r).await.unwrap();
+    }
+    // The first query starts embedding the history in the background; wait for the vectors.
+    let question = "/api/similar?q=secure%20negotiation%20broken&k=2";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let r = loop {
+        let r = app.get_json(question).await;
+        if r["similar"].as_array().is_some_and(|s| s.len() == 2) {
+            break r;
+        }
+        assert!(std::time::Instant::now() < deadline, "{r:#}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let ids: Vec<&str> = r["similar"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&"E-1") && ids.contains(&"E-2"), "{r:#}");
+    assert!(
+        r["similar"][0]["why"]
+            .to_string()
+            .contains("close in meaning"),
+        "{r:#}"
+    );
+    // Vectors are stored once: asking again embeds only the question.
+    let before = calls.load(std::sync::atomic::Ordering::SeqCst);
+    app.get_json(question).await;
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), before + 1);
+    app.stop().await;
+}

@@ -64,7 +64,10 @@ impl Drafter {
         let llm = LlmDrafter::from_config(&config, metrics.clone())?.map(Arc::new);
         let lineage = LineageEmitter::from_config(&config, metrics.clone())?;
         Ok(Self {
-            search: Search::new(store.clone()),
+            search: Search::new(
+                store.clone(),
+                crate::similar::embed::Embedder::from_config(&config)?,
+            ),
             store,
             config,
             templates,

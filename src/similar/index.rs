@@ -42,6 +42,19 @@ const POSTINGS_BUDGET: usize = 150_000;
 const MAX_EXPANSION_TERMS: usize = 60;
 
 impl SearchDoc {
+    /// The text an embedding model sees.
+    pub fn embed_text(&self) -> String {
+        let mut t = self.title.clone();
+        for part in [&self.summary, &self.root_cause, &self.resolution]
+            .into_iter()
+            .flatten()
+        {
+            t.push_str(". ");
+            t.push_str(part);
+        }
+        t
+    }
+
     /// Weighted term counts of every field.
     pub fn weighted_terms(&self) -> HashMap<String, f32> {
         let mut tf: HashMap<String, f32> = HashMap::new();
@@ -420,6 +433,30 @@ impl Index {
         }
         hits.sort_by(cmp);
         hits
+    }
+
+    /// The TF-IDF cosine of `query` and one incident.
+    pub fn cosine(&self, query: &[(u32, f32)], slot: u32) -> f32 {
+        let d: HashMap<u32, f32> = self.entries[slot as usize].terms.iter().copied().collect();
+        let dot: f32 = query
+            .iter()
+            .filter_map(|&(t, qw)| d.get(&t).map(|&w| qw * w * self.idf(t)))
+            .sum();
+        dot / (norm(query).max(f32::EPSILON) * self.norms[slot as usize].max(f32::EPSILON))
+    }
+
+    /// The terms `query` shares with an incident, for "why".
+    pub fn why_terms(&self, query: &[(u32, f32)], slot: u32) -> Vec<String> {
+        self.shared_terms(query, slot, 6)
+    }
+
+    /// Every live incident's slot.
+    pub fn slots(&self) -> impl Iterator<Item = u32> + '_ {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.live)
+            .map(|(i, _)| i as u32)
     }
 
     fn shared_terms(&self, query: &[(u32, f32)], slot: u32, n: usize) -> Vec<String> {

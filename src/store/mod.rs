@@ -178,6 +178,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "lineage",
         include_str!("../../migrations/sqlite/0003_lineage.sql"),
     ),
+    (
+        4,
+        "embeddings_slack",
+        include_str!("../../migrations/sqlite/0004_embeddings_slack.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -194,6 +199,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "lineage",
         include_str!("../../migrations/postgres/0003_lineage.sql"),
+    ),
+    (
+        4,
+        "embeddings_slack",
+        include_str!("../../migrations/postgres/0004_embeddings_slack.sql"),
     ),
 ];
 

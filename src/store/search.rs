@@ -120,3 +120,58 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Embeddings of `model` stored at or after `since` (ms): (incident id, hash of the embedded
+    /// text, vector, stored at).
+    pub async fn embeddings_since(
+        &self,
+        model: &str,
+        since: i64,
+    ) -> Result<Vec<(String, String, Vec<f32>, i64)>> {
+        let rows = sqlx::query(
+            "SELECT incident_id, text_hash, vector, created_at FROM embeddings              WHERE model = $1 AND created_at >= $2",
+        )
+        .bind(model)
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let bytes: Vec<u8> = r.try_get("vector")?;
+                Ok((
+                    r.try_get("incident_id")?,
+                    r.try_get("text_hash")?,
+                    bytes
+                        .chunks_exact(4)
+                        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                        .collect(),
+                    r.try_get("created_at")?,
+                ))
+            })
+            .collect()
+    }
+
+    pub async fn put_embedding(
+        &self,
+        incident_id: &str,
+        model: &str,
+        text_hash: &str,
+        vector: &[f32],
+    ) -> Result<()> {
+        let bytes: Vec<u8> = vector.iter().flat_map(|x| x.to_le_bytes()).collect();
+        sqlx::query(
+            "INSERT INTO embeddings (incident_id, model, text_hash, vector, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (incident_id, model) DO UPDATE SET \
+             text_hash = excluded.text_hash, vector = excluded.vector, created_at = excluded.created_at",
+        )
+        .bind(incident_id)
+        .bind(model)
+        .bind(text_hash)
+        .bind(bytes)
+        .bind(crate::domain::now_millis())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}

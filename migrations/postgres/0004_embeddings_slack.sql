@@ -1,0 +1,18 @@
+-- Embeddings of incidents for similarity (optional), one per incident and model.
+CREATE TABLE embeddings (
+    incident_id TEXT NOT NULL,
+    model       TEXT NOT NULL,
+    text_hash   TEXT NOT NULL,
+    vector      BYTEA NOT NULL,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (incident_id, model)
+);
+
+-- Slack channels linked to incidents (`/postmortem link`, or by the channel-name pattern).
+CREATE TABLE slack_links (
+    channel_id  TEXT PRIMARY KEY,
+    incident_id TEXT NOT NULL,
+    linked_by   TEXT,
+    linked_at   BIGINT NOT NULL
+);
+CREATE INDEX slack_links_by_incident ON slack_links (incident_id);
