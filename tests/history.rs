@@ -170,9 +170,11 @@ mod pd_rest {
     pub const TOKEN: &str = "pd-rest-test-token";
     pub const COUNT: usize = 230;
 
+    pub type Window = (DateTime<Utc>, DateTime<Utc>);
+
     #[derive(Clone, Default)]
     pub struct Seen {
-        pub windows: Arc<Mutex<Vec<(DateTime<Utc>, DateTime<Utc>)>>>,
+        pub windows: Arc<Mutex<Vec<Window>>>,
         pub requests: Arc<Mutex<usize>>,
         pub rate_limited: Arc<Mutex<bool>>,
     }
@@ -190,8 +192,8 @@ mod pd_rest {
             "created_at": at.to_rfc3339(), "status": "resolved",
             "resolved_at": (at + Duration::minutes(50)).to_rfc3339(),
             "service": {"id": "PSVC9", "type": "service_reference", "summary": "Billing-API"},
-            "priority": if n % 2 == 0 { json!({"id": "P1X", "type": "priority_reference", "summary": "P1"}) } else { Value::Null },
-            "urgency": if n % 2 == 0 { "high" } else { "low" },
+            "priority": if n.is_multiple_of(2) { json!({"id": "P1X", "type": "priority_reference", "summary": "P1"}) } else { Value::Null },
+            "urgency": if n.is_multiple_of(2) { "high" } else { "low" },
             "teams": [{"id": "PT1", "type": "team_reference", "summary": "Payments"}]
         })
     }
@@ -255,7 +257,7 @@ mod pd_rest {
         let at = created(n);
         let mut entries = vec![
             json!({"id": format!("LT{n}"), "type": "trigger_log_entry", "summary": "Triggered through the API", "created_at": at.to_rfc3339(), "agent": {"summary": "Billing-API"}}),
-            json!({"id": format!("LA{n}"), "type": if n % 3 == 0 { "acknowledgement_log_entry" } else { "acknowledge_log_entry" }, "summary": "Acknowledged by Dana", "created_at": (at + Duration::minutes(6)).to_rfc3339(), "agent": {"summary": "Dana"}}),
+            json!({"id": format!("LA{n}"), "type": if n.is_multiple_of(3) { "acknowledgement_log_entry" } else { "acknowledge_log_entry" }, "summary": "Acknowledged by Dana", "created_at": (at + Duration::minutes(6)).to_rfc3339(), "agent": {"summary": "Dana"}}),
         ];
         // The first incident has a long log: two pages.
         if n == 0 {

@@ -7,6 +7,7 @@ mod incidents;
 mod jobs;
 mod postmortems;
 mod similar;
+mod slack;
 mod webhooks;
 
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(incidents::router())
         .merge(postmortems::router())
         .merge(similar::router())
+        .merge(slack::router())
         .merge(jobs::router())
         .merge(health::router())
         .fallback(not_found)

@@ -10,6 +10,7 @@ pub mod lineage;
 pub mod metrics;
 pub mod postmortems;
 pub mod search;
+pub mod slack;
 pub mod writer;
 
 use std::borrow::Cow;
