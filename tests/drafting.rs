@@ -228,3 +228,27 @@ async fn an_incident_with_no_changes_or_notes_says_what_evidence_is_missing() {
         "{missing}"
     );
 }
+
+#[tokio::test]
+async fn a_draft_lists_similar_past_incidents_from_the_search_with_why() {
+    let app = spawn_app().await;
+    app.replay_demo().await;
+    let p = app.wait_for_postmortem("PPAY42X").await;
+    let similar = p["similar_incidents"].as_array().unwrap();
+    let past = similar
+        .iter()
+        .find(|s| s["id"] == "PPAY17B")
+        .unwrap_or_else(|| panic!("{similar:#?}"));
+    assert!(
+        past["why"][0].as_str().unwrap().starts_with("shares "),
+        "{past}"
+    );
+    assert!(
+        past["why"]
+            .to_string()
+            .contains("same service (payments-api)"),
+        "{past}"
+    );
+    let md = p["markdown"].as_str().unwrap();
+    assert!(md.contains("- PPAY17B: "), "{md}");
+}

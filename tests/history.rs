@@ -107,6 +107,36 @@ async fn import_keeps_good_lines_reports_bad_ones_and_is_idempotent() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("`change:imp-deploy-1`"), "{out}");
 
+    // The CLI search: by incident and by words.
+    let (code, out, err) = run(&["similar", "INC-4", "--json"], &db, None);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["similar"].is_array(), "{v:#}");
+    let (code, out, _) = run(
+        &[
+            "similar",
+            "--text",
+            "pool exhausted after a timeout raise",
+            "-k",
+            "1",
+        ],
+        &db,
+        None,
+    );
+    assert_eq!(code, 0);
+    assert!(out.starts_with("1. INC-1 [payments-api]"), "{out}");
+    assert!(
+        out.contains("root cause: Pool exhausted after timeout raise"),
+        "{out}"
+    );
+    assert!(
+        out.contains("action item: Alert on pool saturation"),
+        "{out}"
+    );
+    let (code, _, err) = run(&["similar", "NOPE-1"], &db, None);
+    assert_eq!(code, 2);
+    assert!(err.contains("no incident NOPE-1"), "{err}");
+
     let (code, _, err) = run(&["import", "/nonexistent/file.jsonl"], &db, None);
     assert_eq!(code, 2);
     assert!(err.contains("cannot read"), "{err}");
