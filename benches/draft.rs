@@ -68,6 +68,7 @@ fn bundle(events: usize) -> Bundle {
                 200 + i % 900,
                 i % 50
             ),
+            thread: None,
         })
         .collect();
     let changes = (0..50)

@@ -166,6 +166,9 @@ pub struct Config {
     pub slack_bot_token: Option<SecretString>,
     pub slack_api_url: String,
     pub slack_report_channel: Option<String>,
+    /// Channel names that link themselves to incidents: `inc-{number}` (PagerDuty's incident
+    /// number) or `inc-{id}`.
+    pub slack_channel_pattern: Option<String>,
     pub github_webhook_secret: Option<SecretString>,
     pub openai_api_key: Option<SecretString>,
     pub openai_base_url: Option<String>,
@@ -204,6 +207,7 @@ impl Default for Config {
             slack_bot_token: None,
             slack_api_url: "https://slack.com/api".into(),
             slack_report_channel: None,
+            slack_channel_pattern: None,
             github_webhook_secret: None,
             openai_api_key: None,
             openai_base_url: None,
@@ -241,6 +245,7 @@ struct FileConfig {
     slack_bot_token: Option<String>,
     slack_api_url: Option<String>,
     slack_report_channel: Option<String>,
+    slack_channel_pattern: Option<String>,
     github_webhook_secret: Option<String>,
     openai_api_key: Option<String>,
     openai_base_url: Option<String>,
@@ -331,6 +336,7 @@ impl Config {
         or_set(&mut self.slack_bot_token, secret(f.slack_bot_token));
         set(&mut self.slack_api_url, f.slack_api_url);
         or_set(&mut self.slack_report_channel, f.slack_report_channel);
+        or_set(&mut self.slack_channel_pattern, f.slack_channel_pattern);
         or_set(
             &mut self.github_webhook_secret,
             secret(f.github_webhook_secret),
@@ -401,6 +407,10 @@ impl Config {
         or_set(
             &mut self.slack_report_channel,
             env.var("SLACK_REPORT_CHANNEL"),
+        );
+        or_set(
+            &mut self.slack_channel_pattern,
+            env.var("POSTMORTEM_SLACK_CHANNEL_PATTERN"),
         );
         or_set(
             &mut self.github_webhook_secret,

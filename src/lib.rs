@@ -19,6 +19,7 @@ pub mod lineage_emit;
 pub mod llm;
 pub mod metrics;
 pub mod similar;
+pub mod slack_api;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

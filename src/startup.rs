@@ -69,6 +69,7 @@ impl Application {
         let jobs_ready = Arc::new(Notify::new());
         let (writer, writer_task) = IngestWriter::spawn(store.clone(), delay, jobs_ready.clone());
         let state = AppState {
+            slack: crate::slack_api::SlackApi::from_config(&config)?,
             search: drafter.search().clone(),
             config,
             store,
@@ -107,6 +108,8 @@ impl Application {
             poll: Duration::from_millis(state.config.job_poll_millis),
             lease: Duration::from_secs(state.config.job_lease_secs),
             jobs_ready: state.jobs_ready.clone(),
+            config: state.config.clone(),
+            slack: state.slack.clone(),
         };
         let worker = tokio::spawn(worker.run(shutdown.clone()));
         tracing::info!(addr = %self.listener.local_addr()?, "listening");

@@ -12,7 +12,7 @@ use crate::domain::{IncidentId, now_millis};
 use crate::draft::Drafter;
 use crate::metrics::Metrics;
 use crate::store::Store;
-use crate::store::jobs::{DRAFT, Job, REDRAFT};
+use crate::store::jobs::{DRAFT, Job, REDRAFT, SLACK_BACKFILL};
 
 #[derive(Clone)]
 pub struct Worker {
@@ -23,6 +23,8 @@ pub struct Worker {
     pub poll: Duration,
     pub lease: Duration,
     pub jobs_ready: Arc<Notify>,
+    pub config: Arc<crate::config::Config>,
+    pub slack: Option<crate::slack_api::SlackApi>,
 }
 
 impl Worker {
@@ -124,9 +126,143 @@ impl Worker {
                     .await
                     .map_err(|e| e.to_string())?;
                 tracing::info!(incident.id = %id, revision = drafted.revision, created = drafted.created, "drafted");
+                if let Some(slack) = &self.slack {
+                    let channels = self
+                        .store
+                        .channels_for_incident(id.as_str())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if kind == DRAFT && !channels.is_empty() {
+                        // Drafted on time; the channel history follows and redrafts if it adds.
+                        self.store
+                            .schedule_once(SLACK_BACKFILL, id.as_str(), now_millis())
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        self.jobs_ready.notify_waiters();
+                    }
+                    if drafted.created {
+                        self.announce(slack, &channels, &drafted.postmortem).await;
+                    }
+                }
                 Ok(())
+            }
+            SLACK_BACKFILL => {
+                let id = job.incident_id.as_deref().ok_or("backfill job without an incident")?;
+                let Some(slack) = &self.slack else {
+                    return Ok(());
+                };
+                self.backfill(slack, id).await
             }
             other => Err(format!("unknown job kind {other:?}")),
         }
     }
+}
+
+/// Slack's `ts` form of a time in milliseconds.
+fn slack_ts(ms: i64) -> String {
+    format!("{}.{:06}", ms.div_euclid(1000), ms.rem_euclid(1000) * 1000)
+}
+
+impl Worker {
+    /// Reads every linked channel's history over the incident window (an hour either side) and
+    /// stores what the events missed; anything new reschedules the draft.
+    async fn backfill(&self, slack: &crate::slack_api::SlackApi, id: &str) -> Result<(), String> {
+        let iid = IncidentId::parse(id).map_err(|e| e.to_string())?;
+        let Some(inc) = self.store.incident(&iid).await.map_err(|e| e.to_string())? else {
+            return Ok(());
+        };
+        let (start, end) = inc.window();
+        let (oldest, latest) = (slack_ts(start - 3_600_000), slack_ts(end + 3_600_000));
+        let mut added = 0;
+        for channel in self.store.channels_for_incident(id).await.map_err(|e| e.to_string())? {
+            let messages = slack
+                .history(&channel, &oldest, &latest)
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+            let messages: Vec<crate::store::slack::SlackMessage> = messages
+                .into_iter()
+                .filter(|m| !m.bot)
+                .map(|m| crate::store::slack::SlackMessage {
+                    channel: channel.clone(),
+                    ts: m.ts,
+                    thread_ts: m.thread_ts,
+                    user: m.user,
+                    text: m.text,
+                })
+                .collect();
+            added += self
+                .store
+                .add_slack_messages(id, &messages, 0)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        tracing::info!(incident.id = id, added, "Slack history backfilled");
+        if added > 0 {
+            self.jobs_ready.notify_waiters();
+        }
+        Ok(())
+    }
+
+    /// Announces a stored draft in the incident's channels and `SLACK_REPORT_CHANNEL`.
+    async fn announce(
+        &self,
+        slack: &crate::slack_api::SlackApi,
+        channels: &[String],
+        p: &crate::draft::document::Postmortem,
+    ) {
+        let mut targets: Vec<&str> = channels.iter().map(String::as_str).collect();
+        if let Some(r) = self.config.slack_report_channel.as_deref()
+            && !targets.contains(&r)
+        {
+            targets.push(r);
+        }
+        if targets.is_empty() {
+            return;
+        }
+        let (text, blocks) = announcement(&self.config.base_url, p);
+        for channel in targets {
+            let outcome = match slack.post(channel, &text, &blocks).await {
+                Ok(()) => "ok",
+                Err(e) => {
+                    tracing::warn!(channel, error = %format!("{e:#}"), "cannot announce a draft in Slack");
+                    "failed"
+                }
+            };
+            self.metrics
+                .job_runs
+                .with_label_values(&["slack_announce", outcome])
+                .inc();
+        }
+    }
+}
+
+/// The Block Kit announcement of a draft: title, top hypothesis with its confidence, a link.
+pub fn announcement(
+    base_url: &str,
+    p: &crate::draft::document::Postmortem,
+) -> (String, serde_json::Value) {
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let link = format!(
+        "{}/api/incidents/{}/postmortem?format=html",
+        base_url.trim_end_matches('/'),
+        p.incident_id
+    );
+    let title: String = format!("Postmortem drafted: {}", p.title).chars().take(150).collect();
+    let top = p
+        .root_cause_hypotheses
+        .iter()
+        .find(|h| h.supported)
+        .map(|h| format!("*Top hypothesis* (confidence {:.2}): {}", h.confidence, esc(&h.hypothesis)))
+        .unwrap_or_else(|| "No root-cause hypothesis is supported by the evidence yet.".into());
+    let by = match &p.model {
+        Some(m) => format!("the {} drafter ({})", p.drafter, esc(m)),
+        None => format!("the {} drafter", p.drafter),
+    };
+    let blocks = serde_json::json!([
+        {"type": "header", "text": {"type": "plain_text", "text": title}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": format!(
+            "*{}* · {} · revision {} by {}\n{}", esc(&p.incident_id), esc(&p.service), p.revision, by, top)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": format!("<{link}|Open the postmortem>")}}
+    ]);
+    (format!("{title} ({link})"), blocks)
 }

@@ -401,6 +401,7 @@ mod tests {
             kind: "note".into(),
             author: None,
             text: text.into(),
+            thread: None,
         }
     }
 

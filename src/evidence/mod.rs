@@ -163,6 +163,7 @@ impl Bundle {
                     kind: c.kind.as_str().into(),
                     author: c.author.clone(),
                     text: format!("{} {}: {}{version}", c.service, c.kind.noun(), c.summary),
+                    thread: None,
                 });
             }
         }
@@ -175,6 +176,7 @@ impl Bundle {
                 kind: "anomaly".into(),
                 author: None,
                 text: anomaly_sentence(f.series, &f.detected),
+                thread: None,
             });
         }
         items.sort_by(|a, b| {

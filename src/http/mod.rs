@@ -35,6 +35,8 @@ pub struct AppState {
     pub templates: Arc<Templates>,
     pub drafter: Drafter,
     pub search: crate::similar::Search,
+    /// Slack's Web API, when `SLACK_BOT_TOKEN` is set.
+    pub slack: Option<crate::slack_api::SlackApi>,
     /// Wakes the job workers when something became due.
     pub jobs_ready: Arc<Notify>,
 }

@@ -64,6 +64,7 @@ impl Store {
             kind: kind.into(),
             author: None,
             text,
+            thread: None,
         };
         // The trigger, acknowledgement and resolution, unless the record's timeline has them.
         let has = |kind: &str| r.timeline.iter().any(|t| t.kind == kind);
@@ -91,6 +92,7 @@ impl Store {
             kind: t.kind.clone(),
             author: t.author.clone(),
             text: t.text.clone(),
+            thread: None,
         }));
         for e in &entries {
             insert_timeline(&mut tx, e).await?;

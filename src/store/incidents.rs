@@ -287,6 +287,7 @@ pub(crate) async fn apply_event(
             kind: ev.kind.clone(),
             author: ev.agent.clone(),
             text: ev.text.clone(),
+            thread: None,
         },
     )
     .await?;
@@ -305,12 +306,15 @@ pub struct TimelineEntry {
     pub kind: String,
     pub author: Option<String>,
     pub text: String,
+    /// For a Slack thread reply: the `ts` of the thread's first message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<String>,
 }
 
 pub(crate) async fn insert_timeline(conn: &mut AnyConnection, e: &TimelineEntry) -> Result<()> {
     sqlx::query(
-        "INSERT INTO timeline (incident_id, evidence_id, at, source, kind, author, text) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (incident_id, evidence_id) DO NOTHING",
+        "INSERT INTO timeline (incident_id, evidence_id, at, source, kind, author, text, thread) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (incident_id, evidence_id) DO NOTHING",
     )
     .bind(&e.incident_id)
     .bind(&e.evidence_id)
@@ -319,6 +323,7 @@ pub(crate) async fn insert_timeline(conn: &mut AnyConnection, e: &TimelineEntry)
     .bind(&e.kind)
     .bind(e.author.as_deref())
     .bind(&e.text)
+    .bind(e.thread.as_deref())
     .execute(conn)
     .await?;
     Ok(())
@@ -395,7 +400,7 @@ impl Store {
 
     pub async fn timeline(&self, id: &IncidentId) -> Result<Vec<TimelineEntry>> {
         let rows = sqlx::query(
-            "SELECT incident_id, evidence_id, at, source, kind, author, text FROM timeline \
+            "SELECT incident_id, evidence_id, at, source, kind, author, text, thread FROM timeline \
              WHERE incident_id = $1 ORDER BY at, evidence_id",
         )
         .bind(id.as_str())
@@ -411,6 +416,7 @@ impl Store {
                     kind: r.try_get("kind")?,
                     author: r.try_get("author")?,
                     text: r.try_get("text")?,
+                    thread: r.try_get("thread")?,
                 })
             })
             .collect()

@@ -14,6 +14,8 @@ use crate::domain::{Millis, rfc3339};
 pub const DRAFT: &str = "draft";
 /// Draft on request: always adds a revision.
 pub const REDRAFT: &str = "redraft";
+/// Read the linked Slack channels' history over the incident window.
+pub const SLACK_BACKFILL: &str = "slack_backfill";
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Job {
@@ -115,6 +117,16 @@ pub(crate) async fn schedule_draft(
 }
 
 impl Store {
+    /// Replaces any pending job of `kind` for the incident with one due at `run_at`.
+    pub async fn schedule_once(&self, kind: &str, incident_id: &str, run_at: Millis) -> Result<String> {
+        let mut tx = self.begin_write().await?;
+        let now = crate::domain::now_millis();
+        cancel_pending(&mut tx, kind, incident_id, now).await?;
+        let id = enqueue(&mut tx, kind, Some(incident_id), run_at, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     pub async fn enqueue_job(
         &self,
         kind: &str,

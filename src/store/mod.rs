@@ -184,6 +184,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "embeddings_slack",
         include_str!("../../migrations/sqlite/0004_embeddings_slack.sql"),
     ),
+    (
+        5,
+        "timeline_thread",
+        include_str!("../../migrations/sqlite/0005_timeline_thread.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -205,6 +210,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "embeddings_slack",
         include_str!("../../migrations/postgres/0004_embeddings_slack.sql"),
+    ),
+    (
+        5,
+        "timeline_thread",
+        include_str!("../../migrations/postgres/0005_timeline_thread.sql"),
     ),
 ];
 

@@ -1,0 +1,2 @@
+-- Slack thread replies name their thread's first message.
+ALTER TABLE timeline ADD COLUMN thread TEXT;

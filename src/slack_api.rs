@@ -1,0 +1,178 @@
+//! Slack's Web API through slack-morphism's client: channel history and thread replies for the
+//! backfill (cursor pagination; 429s wait for `Retry-After` and are retried, which also covers
+//! the slow limits Slack gives apps outside its Marketplace), channel names for auto-linking, and
+//! `chat.postMessage` for announcements. `SLACK_API_URL` points it elsewhere (tests).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use slack_morphism::prelude::*;
+
+use crate::config::Config;
+
+/// One message as the backfill sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub ts: String,
+    pub thread_ts: Option<String>,
+    pub user: Option<String>,
+    pub text: String,
+    /// Posted by a bot (ours or another): not evidence.
+    pub bot: bool,
+}
+
+#[derive(Clone)]
+pub struct SlackApi {
+    client: Arc<SlackClient<SlackClientHyperHttpsConnector>>,
+    token: SlackApiToken,
+}
+
+impl std::fmt::Debug for SlackApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackApi").finish_non_exhaustive()
+    }
+}
+
+/// Retries of one call after 429s (each waits for Slack's `Retry-After`).
+const MAX_RETRIES: usize = 5;
+/// Messages per history page (Slack gives non-Marketplace apps at most 15).
+const PAGE: u16 = 15;
+
+impl SlackApi {
+    /// The client when `SLACK_BOT_TOKEN` is set.
+    pub fn from_config(config: &Config) -> anyhow::Result<Option<Self>> {
+        let Some(token) = config.slack_bot_token.as_ref() else {
+            return Ok(None);
+        };
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .context("loading the system's TLS roots for Slack")?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let connector = SlackClientHyperConnector::with_connector(https)
+            .with_slack_api_url(config.slack_api_url.trim_end_matches('/'))
+            .with_rate_control(
+                SlackApiRateControlConfig::new()
+                    .with_max_retries(MAX_RETRIES)
+                    .with_max_delay_timeout(std::time::Duration::from_secs(120)),
+            );
+        Ok(Some(Self {
+            client: Arc::new(SlackClient::new(connector)),
+            token: SlackApiToken::new(SlackApiTokenValue(token.expose_secret().to_string())),
+        }))
+    }
+
+    /// Messages of `channel` between `oldest` and `latest` (Slack `ts` strings), with every
+    /// thread's replies, oldest first.
+    pub async fn history(
+        &self,
+        channel: &str,
+        oldest: &str,
+        latest: &str,
+    ) -> anyhow::Result<Vec<Message>> {
+        let session = self.client.open_session(&self.token);
+        let mut out = Vec::new();
+        let mut threads = Vec::new();
+        let mut cursor: Option<SlackCursorId> = None;
+        loop {
+            let mut req = SlackApiConversationsHistoryRequest::new()
+                .with_channel(SlackChannelId(channel.into()))
+                .with_oldest(SlackTs(oldest.into()))
+                .with_latest(SlackTs(latest.into()))
+                .with_inclusive(true)
+                .with_limit(PAGE);
+            if let Some(c) = cursor.take() {
+                req = req.with_cursor(c);
+            }
+            let page = session
+                .conversations_history(&req)
+                .await
+                .with_context(|| format!("conversations.history of {channel}"))?;
+            for m in page.messages {
+                let msg = message(&m);
+                if m.parent.reply_count.unwrap_or(0) > 0 {
+                    threads.push(msg.ts.clone());
+                }
+                out.push(msg);
+            }
+            cursor = page
+                .response_metadata
+                .and_then(|r| r.next_cursor)
+                .filter(|c| !c.0.is_empty());
+            if cursor.is_none() {
+                break;
+            }
+        }
+        for ts in threads {
+            let mut cursor: Option<SlackCursorId> = None;
+            loop {
+                let mut req = SlackApiConversationsRepliesRequest::new(
+                    SlackChannelId(channel.into()),
+                    SlackTs(ts.clone()),
+                )
+                .with_limit(PAGE);
+                if let Some(c) = cursor.take() {
+                    req = req.with_cursor(c);
+                }
+                let page = session
+                    .conversations_replies(&req)
+                    .await
+                    .with_context(|| format!("conversations.replies of {channel} {ts}"))?;
+                // The first message of each page is the thread's parent, already read.
+                out.extend(page.messages.iter().map(message).filter(|m| m.ts != ts));
+                cursor = page
+                    .response_metadata
+                    .and_then(|r| r.next_cursor)
+                    .filter(|c| !c.0.is_empty());
+                if cursor.is_none() {
+                    break;
+                }
+            }
+        }
+        out.sort_by(|a, b| a.ts.cmp(&b.ts));
+        out.dedup_by(|a, b| a.ts == b.ts);
+        Ok(out)
+    }
+
+    /// The channel's name (for auto-linking by pattern).
+    pub async fn channel_name(&self, channel: &str) -> anyhow::Result<Option<String>> {
+        let session = self.client.open_session(&self.token);
+        let info = session
+            .conversations_info(&SlackApiConversationsInfoRequest::new(SlackChannelId(
+                channel.into(),
+            )))
+            .await
+            .with_context(|| format!("conversations.info of {channel}"))?;
+        Ok(info.channel.name)
+    }
+
+    /// Posts a Block Kit message (`blocks` as Slack's JSON) with `text` as its fallback.
+    pub async fn post(&self, channel: &str, text: &str, blocks: &Value) -> anyhow::Result<()> {
+        let blocks: Vec<SlackBlock> =
+            serde_json::from_value(blocks.clone()).context("Block Kit blocks")?;
+        let session = self.client.open_session(&self.token);
+        session
+            .chat_post_message(&SlackApiChatPostMessageRequest::new(
+                SlackChannelId(channel.into()),
+                SlackMessageContent::new()
+                    .with_text(text.into())
+                    .with_blocks(blocks),
+            ))
+            .await
+            .with_context(|| format!("chat.postMessage to {channel}"))?;
+        Ok(())
+    }
+}
+
+fn message(m: &SlackHistoryMessage) -> Message {
+    Message {
+        ts: m.origin.ts.0.clone(),
+        thread_ts: m.origin.thread_ts.as_ref().map(|t| t.0.clone()),
+        user: m.sender.user.as_ref().map(|u| u.0.clone()),
+        text: m.content.text.clone().unwrap_or_default(),
+        bot: m.sender.bot_id.is_some() || m.subtype.as_ref().is_some_and(|s| *s == SlackMessageEventType::BotMessage),
+    }
+}
