@@ -173,6 +173,9 @@ fn message(m: &SlackHistoryMessage) -> Message {
         thread_ts: m.origin.thread_ts.as_ref().map(|t| t.0.clone()),
         user: m.sender.user.as_ref().map(|u| u.0.clone()),
         text: m.content.text.clone().unwrap_or_default(),
-        bot: m.sender.bot_id.is_some() || m.subtype.as_ref().is_some_and(|s| *s == SlackMessageEventType::BotMessage),
+        bot: m.sender.bot_id.is_some()
+            || m.subtype
+                .as_ref()
+                .is_some_and(|s| *s == SlackMessageEventType::BotMessage),
     }
 }

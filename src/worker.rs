@@ -147,7 +147,10 @@ impl Worker {
                 Ok(())
             }
             SLACK_BACKFILL => {
-                let id = job.incident_id.as_deref().ok_or("backfill job without an incident")?;
+                let id = job
+                    .incident_id
+                    .as_deref()
+                    .ok_or("backfill job without an incident")?;
                 let Some(slack) = &self.slack else {
                     return Ok(());
                 };
@@ -174,7 +177,12 @@ impl Worker {
         let (start, end) = inc.window();
         let (oldest, latest) = (slack_ts(start - 3_600_000), slack_ts(end + 3_600_000));
         let mut added = 0;
-        for channel in self.store.channels_for_incident(id).await.map_err(|e| e.to_string())? {
+        for channel in self
+            .store
+            .channels_for_incident(id)
+            .await
+            .map_err(|e| e.to_string())?
+        {
             let messages = slack
                 .history(&channel, &oldest, &latest)
                 .await
@@ -241,18 +249,31 @@ pub fn announcement(
     base_url: &str,
     p: &crate::draft::document::Postmortem,
 ) -> (String, serde_json::Value) {
-    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
     let link = format!(
         "{}/api/incidents/{}/postmortem?format=html",
         base_url.trim_end_matches('/'),
         p.incident_id
     );
-    let title: String = format!("Postmortem drafted: {}", p.title).chars().take(150).collect();
+    let title: String = format!("Postmortem drafted: {}", p.title)
+        .chars()
+        .take(150)
+        .collect();
     let top = p
         .root_cause_hypotheses
         .iter()
         .find(|h| h.supported)
-        .map(|h| format!("*Top hypothesis* (confidence {:.2}): {}", h.confidence, esc(&h.hypothesis)))
+        .map(|h| {
+            format!(
+                "*Top hypothesis* (confidence {:.2}): {}",
+                h.confidence,
+                esc(&h.hypothesis)
+            )
+        })
         .unwrap_or_else(|| "No root-cause hypothesis is supported by the evidence yet.".into());
     let by = match &p.model {
         Some(m) => format!("the {} drafter ({})", p.drafter, esc(m)),

@@ -85,7 +85,9 @@ async fn apply_event(state: &AppState, v: &Value) -> Result<&'static str> {
     let delay = (state.config.draft_delay_secs * 1000) as i64;
     match e["type"].as_str() {
         Some("channel_created") | Some("channel_rename") => {
-            if let (Some(id), Some(name)) = (e["channel"]["id"].as_str(), e["channel"]["name"].as_str()) {
+            if let (Some(id), Some(name)) =
+                (e["channel"]["id"].as_str(), e["channel"]["name"].as_str())
+            {
                 auto_link(state, id, Some(name)).await?;
             }
             Ok("channel")
@@ -100,7 +102,9 @@ async fn apply_event(state: &AppState, v: &Value) -> Result<&'static str> {
             let bots = our_bot(v);
             match e["subtype"].as_str() {
                 None | Some("thread_broadcast") | Some("file_share") | Some("me_message") => {
-                    if e["bot_id"].is_string() || e["user"].as_str().is_some_and(|u| bots.contains(&u)) {
+                    if e["bot_id"].is_string()
+                        || e["user"].as_str().is_some_and(|u| bots.contains(&u))
+                    {
                         return Ok("bot");
                     }
                     let Some(ts) = e["ts"].as_str() else {
@@ -113,7 +117,10 @@ async fn apply_event(state: &AppState, v: &Value) -> Result<&'static str> {
                         user: e["user"].as_str().map(String::from),
                         text: e["text"].as_str().unwrap_or_default().to_string(),
                     };
-                    state.store.add_slack_messages(&incident, &[m], delay).await?;
+                    state
+                        .store
+                        .add_slack_messages(&incident, &[m], delay)
+                        .await?;
                     state.jobs_ready.notify_waiters();
                     Ok("message")
                 }
@@ -129,7 +136,10 @@ async fn apply_event(state: &AppState, v: &Value) -> Result<&'static str> {
                     Ok("message_changed")
                 }
                 Some("message_deleted") => {
-                    if let Some(ts) = e["deleted_ts"].as_str().or(e["previous_message"]["ts"].as_str()) {
+                    if let Some(ts) = e["deleted_ts"]
+                        .as_str()
+                        .or(e["previous_message"]["ts"].as_str())
+                    {
                         state
                             .store
                             .delete_slack_message(&incident, channel, ts, delay)

@@ -118,7 +118,12 @@ pub(crate) async fn schedule_draft(
 
 impl Store {
     /// Replaces any pending job of `kind` for the incident with one due at `run_at`.
-    pub async fn schedule_once(&self, kind: &str, incident_id: &str, run_at: Millis) -> Result<String> {
+    pub async fn schedule_once(
+        &self,
+        kind: &str,
+        incident_id: &str,
+        run_at: Millis,
+    ) -> Result<String> {
         let mut tx = self.begin_write().await?;
         let now = crate::domain::now_millis();
         cancel_pending(&mut tx, kind, incident_id, now).await?;

@@ -78,15 +78,22 @@ impl SlackMessage {
 impl Store {
     /// Whether Slack's event `event_id` was handled before.
     pub async fn slack_event_seen(&self, event_id: &str) -> Result<bool> {
-        Ok(sqlx::query("SELECT 1 AS one FROM webhook_events WHERE source = 'slack' AND event_id = $1")
-            .bind(event_id)
-            .fetch_optional(self.pool())
-            .await?
-            .is_some())
+        Ok(sqlx::query(
+            "SELECT 1 AS one FROM webhook_events WHERE source = 'slack' AND event_id = $1",
+        )
+        .bind(event_id)
+        .fetch_optional(self.pool())
+        .await?
+        .is_some())
     }
 
     /// Records Slack's event as handled (after its effects are stored).
-    pub async fn mark_slack_event(&self, event_id: &str, event_type: &str, body: &str) -> Result<()> {
+    pub async fn mark_slack_event(
+        &self,
+        event_id: &str,
+        event_type: &str,
+        body: &str,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO webhook_events (source, event_id, event_type, received_at, body) \
              VALUES ('slack', $1, $2, $3, $4) ON CONFLICT (source, event_id) DO NOTHING",
@@ -185,10 +192,12 @@ impl Store {
 
     /// The incident with PagerDuty incident number `n`.
     pub async fn incident_by_number(&self, n: i64) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT id FROM incidents WHERE number = $1 ORDER BY triggered_at DESC LIMIT 1")
-            .bind(n)
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT id FROM incidents WHERE number = $1 ORDER BY triggered_at DESC LIMIT 1",
+        )
+        .bind(n)
+        .fetch_optional(self.pool())
+        .await?;
         row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
     }
 }
