@@ -12,6 +12,8 @@ pub mod domain;
 pub mod draft;
 pub mod eval;
 pub mod evidence;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod import;
 pub mod ingest;

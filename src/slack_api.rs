@@ -35,6 +35,20 @@ impl std::fmt::Debug for SlackApi {
     }
 }
 
+/// The longest one Web API call may take, its 429 waits included.
+const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(180);
+
+/// `fut` within [`CALL_TIMEOUT`] (hyper's client has no timeout of its own).
+async fn timed<T, E: std::error::Error + Send + Sync + 'static>(
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T, E>>,
+) -> anyhow::Result<T> {
+    match tokio::time::timeout(CALL_TIMEOUT, fut).await {
+        Ok(r) => r.with_context(|| what.to_string()),
+        Err(_) => anyhow::bail!("{what}: no answer within {CALL_TIMEOUT:?}"),
+    }
+}
+
 /// Retries of one call after 429s (each waits for Slack's `Retry-After`).
 const MAX_RETRIES: usize = 5;
 /// Messages per history page (Slack gives non-Marketplace apps at most 15).
@@ -87,10 +101,11 @@ impl SlackApi {
             if let Some(c) = cursor.take() {
                 req = req.with_cursor(c);
             }
-            let page = session
-                .conversations_history(&req)
-                .await
-                .with_context(|| format!("conversations.history of {channel}"))?;
+            let page = timed(
+                &format!("conversations.history of {channel}"),
+                session.conversations_history(&req),
+            )
+            .await?;
             for m in page.messages {
                 let msg = message(&m);
                 if m.parent.reply_count.unwrap_or(0) > 0 {
@@ -117,10 +132,11 @@ impl SlackApi {
                 if let Some(c) = cursor.take() {
                     req = req.with_cursor(c);
                 }
-                let page = session
-                    .conversations_replies(&req)
-                    .await
-                    .with_context(|| format!("conversations.replies of {channel} {ts}"))?;
+                let page = timed(
+                    &format!("conversations.replies of {channel} {ts}"),
+                    session.conversations_replies(&req),
+                )
+                .await?;
                 // The first message of each page is the thread's parent, already read.
                 out.extend(page.messages.iter().map(message).filter(|m| m.ts != ts));
                 cursor = page
@@ -140,12 +156,12 @@ impl SlackApi {
     /// The channel's name (for auto-linking by pattern).
     pub async fn channel_name(&self, channel: &str) -> anyhow::Result<Option<String>> {
         let session = self.client.open_session(&self.token);
-        let info = session
-            .conversations_info(&SlackApiConversationsInfoRequest::new(SlackChannelId(
-                channel.into(),
-            )))
-            .await
-            .with_context(|| format!("conversations.info of {channel}"))?;
+        let req = SlackApiConversationsInfoRequest::new(SlackChannelId(channel.into()));
+        let info = timed(
+            &format!("conversations.info of {channel}"),
+            session.conversations_info(&req),
+        )
+        .await?;
         Ok(info.channel.name)
     }
 
@@ -154,15 +170,17 @@ impl SlackApi {
         let blocks: Vec<SlackBlock> =
             serde_json::from_value(blocks.clone()).context("Block Kit blocks")?;
         let session = self.client.open_session(&self.token);
-        session
-            .chat_post_message(&SlackApiChatPostMessageRequest::new(
-                SlackChannelId(channel.into()),
-                SlackMessageContent::new()
-                    .with_text(text.into())
-                    .with_blocks(blocks),
-            ))
-            .await
-            .with_context(|| format!("chat.postMessage to {channel}"))?;
+        let req = SlackApiChatPostMessageRequest::new(
+            SlackChannelId(channel.into()),
+            SlackMessageContent::new()
+                .with_text(text.into())
+                .with_blocks(blocks),
+        );
+        timed(
+            &format!("chat.postMessage to {channel}"),
+            session.chat_post_message(&req),
+        )
+        .await?;
         Ok(())
     }
 }

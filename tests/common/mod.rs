@@ -119,8 +119,21 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
-    postmortem::startup::install_crypto_provider();
     let (url, dir) = fresh_database().await;
+    spawn_on(url, dir, adjust).await
+}
+
+/// Another replica of the service on the database at `url` (the first replica owns `dir`).
+pub async fn spawn_replica(url: &str) -> TestApp {
+    spawn_on(url.to_string(), None, |_| {}).await
+}
+
+async fn spawn_on(
+    url: String,
+    dir: Option<tempfile::TempDir>,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
+    postmortem::startup::install_crypto_provider();
     let mut config = test_config(&url);
     adjust(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
