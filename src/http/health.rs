@@ -16,10 +16,12 @@ pub fn router() -> Router {
         .route("/metrics", get(metrics))
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "The process is up", body = Object)))]
 async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "The database answers", body = Object), (status = 503, description = "Not ready", body = Object)))]
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
@@ -30,6 +32,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     if let Ok(counts) = state.store.job_counts().await {
         state.metrics.jobs.reset();

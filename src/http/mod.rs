@@ -5,6 +5,7 @@ pub mod extract;
 mod health;
 mod incidents;
 mod jobs;
+pub mod openapi;
 mod postmortems;
 mod similar;
 mod slack;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(slack::router())
         .merge(jobs::router())
         .merge(health::router())
+        .merge(openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))

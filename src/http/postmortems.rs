@@ -1,5 +1,7 @@
 //! `/api/incidents/{id}/postmortem`: the current revision (JSON, Markdown or HTML) and redrafts.
 
+#[allow(unused_imports)]
+use super::openapi::ErrorBody;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -28,6 +30,7 @@ struct FormatQuery {
     format: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/incidents/{id}/postmortem", tag = "postmortems", params(("id" = String, Path), ("format" = Option<String>, Query, description = "json, markdown, md or html")), responses((status = 200, description = "The current revision (JSON; Markdown or HTML with ?format=)", body = Object), (status = 404, description = "No postmortem yet", body = ErrorBody), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
 async fn current(
     _: ApiAuth,
     State(state): State<AppState>,
@@ -62,6 +65,7 @@ async fn current(
     }
 }
 
+#[utoipa::path(get, path = "/api/incidents/{id}/postmortem/revisions", tag = "postmortems", params(("id" = String, Path)), responses((status = 200, description = "Every revision, oldest first", body = Object), (status = 404, description = "No such incident", body = ErrorBody), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
 async fn revisions(
     _: ApiAuth,
     State(state): State<AppState>,
@@ -83,6 +87,7 @@ async fn revisions(
     Ok(Json(json!({ "incident_id": id, "revisions": list })).into_response())
 }
 
+#[utoipa::path(post, path = "/api/incidents/{id}/postmortem/draft", tag = "postmortems", params(("id" = String, Path)), responses((status = 202, description = "Queued: {\"job_id\"}", body = Object), (status = 404, description = "No such incident", body = ErrorBody), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
 async fn redraft(
     _: ApiAuth,
     State(state): State<AppState>,

@@ -1,6 +1,8 @@
 //! `/api/incidents/{id}/similar` and `/api/similar?q=`: past incidents most like an incident or
 //! like free text, best first, with why each was chosen and what fixed it.
 
+#[allow(unused_imports)]
+use super::openapi::ErrorBody;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -44,6 +46,7 @@ fn check_k(k: Option<usize>) -> Result<usize> {
     }
 }
 
+#[utoipa::path(get, path = "/api/incidents/{id}/similar", tag = "similar", params(("id" = String, Path), ("k" = Option<usize>, Query, description = "1-50")), responses((status = 200, description = "Similar incidents, best first", body = Object), (status = 404, description = "No such incident", body = ErrorBody), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
 async fn like_incident(
     _: ApiAuth,
     State(state): State<AppState>,
@@ -60,6 +63,7 @@ async fn like_incident(
     }
 }
 
+#[utoipa::path(get, path = "/api/similar", tag = "similar", params(("q" = String, Query), ("k" = Option<usize>, Query, description = "1-50")), responses((status = 200, description = "Similar incidents, best first", body = Object), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
 async fn like_text(
     _: ApiAuth,
     State(state): State<AppState>,

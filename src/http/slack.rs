@@ -3,6 +3,8 @@
 //! than 300 s off; every correctly signed request gets a 200 with its answer (errors included)
 //! inside, as Slack expects, within its 3 s. Work that takes longer answers through `response_url`.
 
+#[allow(unused_imports)]
+use super::openapi::ErrorBody;
 use std::time::Duration;
 
 use axum::Json;
@@ -29,6 +31,7 @@ pub fn router() -> Router {
 
 /// `POST /webhooks/slack/events`: the Events API. The message's effect is stored before the 200
 /// (idempotently, so Slack's retries are harmless), then the event id is recorded as handled.
+#[utoipa::path(post, path = "/webhooks/slack/events", tag = "webhooks", request_body(content = Object, description = "Slack Events API body, v0-signed"), responses((status = 200, description = "Handled (the challenge for url_verification)", body = Object), (status = 400, description = "Not JSON", body = ErrorBody), (status = 401, description = "Unsigned, forged or stale", body = ErrorBody), (status = 413, description = "Over 1 MiB", body = ErrorBody)))]
 async fn events(State(state): State<AppState>, raw: RawBody) -> Result<Response> {
     check_slack(&state, &raw, "slack_events")?;
     let v: Value = serde_json::from_slice(&raw.bytes)
@@ -298,6 +301,7 @@ pub(crate) fn check_slack(state: &AppState, raw: &RawBody, source: &str) -> Resu
     }
 }
 
+#[utoipa::path(post, path = "/webhooks/slack/commands", tag = "webhooks", request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "Slack's slash-command form, v0-signed"), responses((status = 200, description = "The answer (errors inside)", body = Object), (status = 400, description = "Not a form", body = ErrorBody), (status = 401, description = "Unsigned, forged or stale", body = ErrorBody), (status = 413, description = "Over 1 MiB", body = ErrorBody)))]
 async fn command(State(state): State<AppState>, raw: RawBody) -> Result<Response> {
     check_slack(&state, &raw, "slack_command")?;
     let form: CommandForm = serde_urlencoded::from_bytes(&raw.bytes)

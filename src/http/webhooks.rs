@@ -1,6 +1,8 @@
 //! Webhooks in: each verified on its raw bytes the way its sender signs, answered only after the
 //! event is durably stored.
 
+#[allow(unused_imports)]
+use super::openapi::ErrorBody;
 use std::time::Instant;
 
 use axum::Json;
@@ -55,6 +57,7 @@ async fn observed<T>(
 /// `X-PagerDuty-Signature: v1=<hex HMAC-SHA256>` over the raw body, any of several while a
 /// secret rotates. A 4xx makes PagerDuty drop the event, a 5xx makes it retry: so an unset secret
 /// is 503 (fix the config and nothing is lost) and a stored event is 202.
+#[utoipa::path(post, path = "/webhooks/pagerduty", tag = "webhooks", request_body(content = Object, description = "PagerDuty V3 webhook, X-PagerDuty-Signature"), responses((status = 202, description = "Stored", body = Object), (status = 400, description = "Not a PagerDuty webhook", body = ErrorBody), (status = 401, description = "Bad or missing signature", body = ErrorBody), (status = 413, description = "Over 1 MiB", body = ErrorBody)))]
 async fn pagerduty_webhook(
     State(state): State<AppState>,
     body: Result<RawBody>,
@@ -103,6 +106,7 @@ fn status_word(o: IngestOutcome) -> &'static str {
 }
 
 /// Our change events (one or an array) and PagerDuty Change Events, behind the ingest token.
+#[utoipa::path(post, path = "/webhooks/changes", tag = "webhooks", request_body(content = Object, description = "A change event, an array of them, or a PagerDuty Change Event"), responses((status = 202, description = "Stored", body = Object), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 413, description = "Over 1 MiB", body = ErrorBody)), security(("ingest_token" = [])))]
 async fn change_events(
     State(state): State<AppState>,
     auth: Result<IngestAuth>,
@@ -128,6 +132,7 @@ async fn change_events(
 /// `X-Hub-Signature-256: sha256=<hex HMAC-SHA256>` over the raw body with `GITHUB_WEBHOOK_SECRET`.
 /// A successful deployment becomes the change `change:github:<deployment id>`; `ping` and other
 /// events are acknowledged and ignored.
+#[utoipa::path(post, path = "/webhooks/github", tag = "webhooks", request_body(content = Object, description = "GitHub deployment_status, X-Hub-Signature-256"), responses((status = 202, description = "Stored or ignored", body = Object), (status = 400, description = "Not a GitHub webhook", body = ErrorBody), (status = 401, description = "Bad or missing signature", body = ErrorBody), (status = 413, description = "Over 1 MiB", body = ErrorBody)))]
 async fn github_webhook(
     State(state): State<AppState>,
     body: Result<RawBody>,
@@ -182,6 +187,7 @@ async fn github_webhook(
 /// OpenLineage RunEvents, as Marquez accepts them: <https://openlineage.io/apidocs/openapi/>.
 /// Validated against the spec's JSON Schema (formats included); 201 once stored, idempotent by
 /// run id and event type. Dataset and job events are valid but carry no run: acknowledged only.
+#[utoipa::path(post, path = "/api/v1/lineage", tag = "webhooks", request_body(content = Object, description = "An OpenLineage RunEvent"), responses((status = 201, description = "Stored", body = Object), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody), (status = 413, description = "Over 1 MiB", body = ErrorBody)), security(("ingest_token" = [])))]
 async fn lineage_event(
     State(state): State<AppState>,
     auth: Result<IngestAuth>,
