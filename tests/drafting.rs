@@ -6,20 +6,7 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-const SECTIONS: &[&str] = &[
-    "## Summary",
-    "## Impact",
-    "## Timeline",
-    "## Detected anomalies",
-    "## Changes before the incident",
-    "## Root-cause hypotheses",
-    "## Contributing factors",
-    "## What went well",
-    "## What went poorly",
-    "## Action items",
-    "## Similar past incidents",
-    "## How this draft was made",
-];
+use postmortem::eval::SECTIONS;
 
 fn top_cause(p: &Value) -> String {
     p["root_cause_hypotheses"][0]["evidence_ids"][0]
