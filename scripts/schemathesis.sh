@@ -13,7 +13,7 @@ export DATABASE_URL="sqlite://$TMP/st.db" POSTMORTEM_LISTEN="127.0.0.1:$PORT" RU
 ./target/release/postmortem serve & PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$TMP"' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
-ST=$(command -v st || command -v schemathesis || echo "python3 -m schemathesis.cli")
+ST="python3 -m schemathesis.cli"  # the module, not a PATH lookup that pyenv may not have rehashed
 $ST run "http://127.0.0.1:$PORT/openapi.json" \
   --checks not_a_server_error,response_schema_conformance \
   --header "Authorization: Bearer st-api" \
