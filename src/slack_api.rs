@@ -185,6 +185,21 @@ impl SlackApi {
     }
 }
 
+/// Text escaped for Slack's mrkdwn (`&`, `<`, `>`).
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The link to an incident's postmortem page, for Slack messages.
+pub fn postmortem_link(base_url: &str, incident_id: &str) -> String {
+    format!(
+        "{}/api/incidents/{incident_id}/postmortem?format=html",
+        base_url.trim_end_matches('/')
+    )
+}
+
 fn message(m: &SlackHistoryMessage) -> Message {
     Message {
         ts: m.origin.ts.0.clone(),

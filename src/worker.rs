@@ -249,16 +249,8 @@ pub fn announcement(
     base_url: &str,
     p: &crate::draft::document::Postmortem,
 ) -> (String, serde_json::Value) {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
-    let link = format!(
-        "{}/api/incidents/{}/postmortem?format=html",
-        base_url.trim_end_matches('/'),
-        p.incident_id
-    );
+    let esc = crate::slack_api::esc;
+    let link = crate::slack_api::postmortem_link(base_url, &p.incident_id);
     let title: String = format!("Postmortem drafted: {}", p.title)
         .chars()
         .take(150)

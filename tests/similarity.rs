@@ -35,6 +35,8 @@ async fn import_history(app: &TestApp) -> Vec<Value> {
 /// stemming, no bigrams, no field weights.
 struct Plain {
     docs: Vec<(String, HashMap<String, f64>)>,
+    df: HashMap<String, f64>,
+    n: f64,
 }
 
 fn words(t: &str) -> Vec<String> {
@@ -65,15 +67,23 @@ impl Plain {
                 *df.entry(t.clone()).or_default() += 1.0;
             }
         }
-        let idf = |t: &str| ((1.0 + n) / (1.0 + df.get(t).copied().unwrap_or(0.0))).ln() + 1.0;
-        let docs = texts
+        let mut plain = Self {
+            docs: Vec::new(),
+            df,
+            n,
+        };
+        plain.docs = texts
             .iter()
-            .map(|(id, w)| (id.clone(), Self::vector(w, &idf)))
+            .map(|(id, w)| (id.clone(), plain.vector(w)))
             .collect();
-        Self { docs }
+        plain
     }
 
-    fn vector(w: &[String], idf: &dyn Fn(&str) -> f64) -> HashMap<String, f64> {
+    fn idf(&self, t: &str) -> f64 {
+        ((1.0 + self.n) / (1.0 + self.df.get(t).copied().unwrap_or(0.0))).ln() + 1.0
+    }
+
+    fn vector(&self, w: &[String]) -> HashMap<String, f64> {
         let mut tf: HashMap<String, f64> = HashMap::new();
         for t in w {
             *tf.entry(t.clone()).or_default() += 1.0;
@@ -81,7 +91,7 @@ impl Plain {
         let mut v: HashMap<String, f64> = tf
             .into_iter()
             .map(|(t, c)| {
-                let x = c * idf(&t);
+                let x = c * self.idf(&t);
                 (t, x)
             })
             .collect();
@@ -144,29 +154,6 @@ async fn precision_at_5_on_the_labelled_history_beats_the_plain_baseline() {
     let (ours_inc, base_inc) = (ours / n, base / n);
 
     let (mut ours, mut base) = (0.0, 0.0);
-    let df = {
-        // The baseline's query vector uses its own IDF.
-        let all: Vec<Vec<String>> = records
-            .iter()
-            .map(|r| {
-                words(
-                    &["title", "summary", "root_cause", "resolution"]
-                        .iter()
-                        .filter_map(|f| r[*f].as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                )
-            })
-            .collect();
-        let mut df: HashMap<String, f64> = HashMap::new();
-        for w in &all {
-            for t in w.iter().collect::<HashSet<_>>() {
-                *df.entry(t.clone()).or_default() += 1.0;
-            }
-        }
-        df
-    };
-    let idf = |t: &str| ((1.0 + n) / (1.0 + df.get(t).copied().unwrap_or(0.0))).ln() + 1.0;
     for q in &queries {
         let text = q["text"].as_str().unwrap();
         let kind = q["kind"].as_str().unwrap();
@@ -184,7 +171,7 @@ async fn precision_at_5_on_the_labelled_history_beats_the_plain_baseline() {
         }
         ours += p;
         base += precision(
-            &plain.top5(&Plain::vector(&words(text), &idf), None),
+            &plain.top5(&plain.vector(&words(text)), None),
             kind,
             &labels,
         );

@@ -20,6 +20,7 @@ use super::{AppState, Router};
 use crate::domain::{IncidentId, now_millis};
 use crate::ingest::signature::{SlackRefusal, verify_slack};
 use crate::similar::Similar;
+use crate::slack_api::{esc, postmortem_link};
 use crate::store::jobs::REDRAFT;
 use crate::store::slack::SlackMessage;
 
@@ -336,13 +337,6 @@ fn section(md: &str) -> Value {
     json!({ "type": "section", "text": { "type": "mrkdwn", "text": md } })
 }
 
-/// `&`, `<` and `>` escaped, as Slack's mrkdwn needs.
-pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 fn help(unknown: Option<&str>) -> Value {
     let mut lines = Vec::new();
     if let Some(u) = unknown {
@@ -361,10 +355,7 @@ fn help(unknown: Option<&str>) -> Value {
 }
 
 fn incident_link(state: &AppState, id: &str) -> String {
-    format!(
-        "{}/api/incidents/{id}/postmortem?format=html",
-        state.config.base_url.trim_end_matches('/')
-    )
+    postmortem_link(&state.config.base_url, id)
 }
 
 /// The Block Kit answer for similar incidents.

@@ -120,24 +120,8 @@ impl LlmClient {
         let Some(model) = config.llm_model.clone() else {
             return Ok(None);
         };
-        let base = config
-            .openai_base_url
-            .clone()
-            .unwrap_or_else(|| OPENAI_BASE.into());
-        let base = base.trim_end_matches('/').to_string();
-        let mut oc = OpenAIConfig::new().with_api_base(&base);
-        if let Some(key) = &config.openai_api_key {
-            oc = oc.with_api_key(key.expose_secret());
-            // Azure OpenAI's v1 endpoint takes the key in `api-key` rather than as a bearer token.
-            if base.contains(".openai.azure.com") {
-                oc = oc.with_header("api-key", key.expose_secret())?;
-            }
-        }
         let timeout = Duration::from_secs(config.llm.timeout_secs.max(1));
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .build()?;
+        let (client, base) = openai_client(config, timeout)?;
         let host = reqwest::Url::parse(&base)
             .ok()
             .and_then(|u| {
@@ -148,7 +132,7 @@ impl LlmClient {
             })
             .unwrap_or_else(|| base.clone());
         Ok(Some(Self {
-            client: Client::with_config(oc).with_http_client(http),
+            client,
             model,
             host,
             timeout,
@@ -289,6 +273,33 @@ impl LlmClient {
             other => LlmError::Transport(other.to_string()),
         }
     }
+}
+
+/// An async-openai client for `OPENAI_BASE_URL` (OpenAI's when unset) and `OPENAI_API_KEY`, each
+/// request limited to `timeout`; also the base URL it uses. Shared by chat and embeddings.
+pub fn openai_client(
+    config: &Config,
+    timeout: Duration,
+) -> anyhow::Result<(Client<OpenAIConfig>, String)> {
+    let base = config
+        .openai_base_url
+        .as_deref()
+        .unwrap_or(OPENAI_BASE)
+        .trim_end_matches('/')
+        .to_string();
+    let mut oc = OpenAIConfig::new().with_api_base(&base);
+    if let Some(key) = &config.openai_api_key {
+        oc = oc.with_api_key(key.expose_secret());
+        // Azure OpenAI's v1 endpoint takes the key in `api-key` rather than as a bearer token.
+        if base.contains(".openai.azure.com") {
+            oc = oc.with_header("api-key", key.expose_secret())?;
+        }
+    }
+    let http = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(5))
+        .build()?;
+    Ok((Client::with_config(oc).with_http_client(http), base))
 }
 
 /// Whether an error says the server does not support the way we asked for the answer's shape.

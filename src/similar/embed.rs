@@ -7,7 +7,6 @@ use std::time::Duration;
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
 use async_openai::types::embeddings::{CreateEmbeddingRequest, EmbeddingInput};
-use secrecy::ExposeSecret;
 
 use crate::config::Config;
 
@@ -34,20 +33,9 @@ impl Embedder {
         let Some(model) = config.embedding_model.clone() else {
             return Ok(None);
         };
-        let base = config
-            .openai_base_url
-            .clone()
-            .unwrap_or_else(|| "https://api.openai.com/v1".into());
-        let mut oc = OpenAIConfig::new().with_api_base(base.trim_end_matches('/'));
-        if let Some(key) = &config.openai_api_key {
-            oc = oc.with_api_key(key.expose_secret());
-        }
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            .connect_timeout(Duration::from_secs(5))
-            .build()?;
+        let (client, _) = crate::llm::client::openai_client(config, Duration::from_secs(20))?;
         Ok(Some(Self {
-            client: Client::with_config(oc).with_http_client(http),
+            client,
             model,
             weight: config.embedding_weight,
         }))
