@@ -91,6 +91,33 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// (Re)compute incident families over the history and list them.
+    Families {
+        /// Print JSON (`{"families": [...]}`).
+        #[arg(long)]
+        json: bool,
+        /// List the stored families without recomputing.
+        #[arg(long)]
+        no_recompute: bool,
+        /// Also list retired families.
+        #[arg(long)]
+        retired: bool,
+        /// Score the families against known kinds: a JSON object {"<incident id>": "<kind>"}.
+        #[arg(long, value_name = "LABELS.json")]
+        labels: Option<PathBuf>,
+    },
+    /// The monthly leadership report.
+    Report {
+        /// The month, YYYY-MM (incidents by the UTC month of their first trigger).
+        #[arg(long)]
+        month: String,
+        /// html, md (or markdown) or json.
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Write to FILE instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Print a commented example configuration.
     PrintConfig,
 }
@@ -127,6 +154,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => crate::demo::run().await,
+        Command::Families {
+            json,
+            no_recompute,
+            retired,
+            labels,
+        } => families(json, no_recompute, retired, labels.as_deref()).await,
+        Command::Report { month, format, out } => report(&month, &format, out.as_deref()).await,
         Command::Import {
             file,
             pagerduty,
@@ -252,6 +286,15 @@ async fn import_file(file: &Path) -> anyhow::Result<ExitCode> {
     if progress {
         eprintln!();
     }
+    if summary.imported + summary.updated > 0 {
+        match crate::families::recompute(&store, &Default::default()).await {
+            Ok((_, c)) => eprintln!(
+                "families: {} over {} incidents (`postmortem families` lists them)",
+                c.k, c.incidents
+            ),
+            Err(e) => eprintln!("warning: families were not recomputed: {e:#}"),
+        }
+    }
     store.close().await;
     println!(
         "imported {}, updated {}, rejected {}",
@@ -334,6 +377,145 @@ async fn similar(
         for a in &h.fixed_by.action_items {
             println!("   action item: {a}");
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `postmortem families`: recompute (unless told not to) and list.
+async fn families(
+    json: bool,
+    no_recompute: bool,
+    retired: bool,
+    labels: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let truth: Option<std::collections::BTreeMap<String, String>> = match labels {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => match serde_json::from_str(&text) {
+                Ok(map) => Some(map),
+                Err(e) => {
+                    eprintln!(
+                        "error: {}: not a JSON object of id → kind: {e}",
+                        path.display()
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+            },
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", path.display());
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
+    let config = Config::load()?;
+    let (_, store, _, _, _) = startup::components(config).await?;
+    if !no_recompute {
+        crate::families::recompute(&store, &Default::default()).await?;
+    }
+    let value = crate::http::families::families_json(&store, retired)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let families = store.families(retired).await?;
+    store.close().await;
+    let score = truth.as_ref().map(|truth| {
+        let mut ours = Vec::new();
+        let mut kinds = Vec::new();
+        for f in &families {
+            for id in &f.incident_ids {
+                if let Some(kind) = truth.get(id) {
+                    ours.push(f.id.as_str());
+                    kinds.push(kind.as_str());
+                }
+            }
+        }
+        (
+            crate::families::quality::adjusted_rand_index(&ours, &kinds),
+            ours.len(),
+        )
+    });
+    if json {
+        let mut value = value;
+        if let Some((ari, n)) = score {
+            value["quality"] =
+                serde_json::json!({ "adjusted_rand_index": ari, "labelled_incidents": n });
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if families.is_empty() {
+        println!("No families: there are no incidents yet (`postmortem import` loads history).");
+    }
+    for f in &families {
+        println!(
+            "{} {} ({} incidents){}",
+            f.id,
+            f.label,
+            f.size,
+            if f.retired_at.is_some() {
+                " [retired]"
+            } else {
+                ""
+            }
+        );
+        println!("   terms: {}", f.top_terms.join(", "));
+        println!("   e.g.: {}", f.representatives.join(", "));
+        if let Some(c) = f.typical_causes.first() {
+            println!("   typical cause: {c}");
+        }
+    }
+    if let Some(run) = value.get("run").filter(|r| !r.is_null()) {
+        println!(
+            "run {} at {}: k = {} over {} incidents",
+            run["run"], run["computed_at"], run["k"], run["incidents"]
+        );
+    }
+    if let Some((ari, n)) = score {
+        println!("adjusted Rand index against the labels: {ari:.4} ({n} labelled incidents)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `postmortem report --month YYYY-MM`.
+async fn report(month: &str, format: &str, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let month = match crate::report::Month::parse(month) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if !["html", "md", "markdown", "json"].contains(&format) {
+        eprintln!("error: --format {format:?} is not one of html, md, markdown, json");
+        return Ok(ExitCode::from(2));
+    }
+    let config = Config::load()?;
+    let (config, store, templates, _, _) = startup::components(config).await?;
+    let report = crate::report::build(
+        &store,
+        month,
+        config.drafting.lookback_hours,
+        &config.base_url,
+    )
+    .await?;
+    let body = serde_json::to_value(&report)?;
+    store
+        .put_report(&report.month, crate::domain::now_millis(), &body)
+        .await?;
+    store.close().await;
+    let text = match format {
+        "json" => serde_json::to_string_pretty(&body)? + "\n",
+        "html" => templates.report_html(&report)?,
+        _ => templates.report_markdown(&report)?,
+    };
+    match out {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return Ok(ExitCode::from(2));
+            }
+            eprintln!("wrote the {} report to {}", report.month, path.display());
+        }
+        None => print!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
 }

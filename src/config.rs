@@ -179,6 +179,8 @@ pub struct Config {
     pub prometheus_url: Option<String>,
     pub openlineage_url: Option<String>,
     pub report_schedule: String,
+    /// How often families are recomputed when incidents changed, in seconds (0: never on a timer).
+    pub families_interval_secs: u64,
     /// Folder of user templates overriding the built-in ones (`postmortem.md.tera`, `postmortem.html.tera`).
     pub templates_dir: Option<PathBuf>,
     /// How often idle workers look for due jobs, in milliseconds.
@@ -217,6 +219,7 @@ impl Default for Config {
             prometheus_url: None,
             openlineage_url: None,
             report_schedule: "0 9 1 * *".into(),
+            families_interval_secs: 3600,
             templates_dir: None,
             job_poll_millis: 500,
             job_lease_secs: 120,
@@ -255,6 +258,7 @@ struct FileConfig {
     prometheus_url: Option<String>,
     openlineage_url: Option<String>,
     report_schedule: Option<String>,
+    families_interval_secs: Option<u64>,
     templates_dir: Option<PathBuf>,
     job_poll_millis: Option<u64>,
     job_lease_secs: Option<u64>,
@@ -349,6 +353,7 @@ impl Config {
         or_set(&mut self.prometheus_url, f.prometheus_url);
         or_set(&mut self.openlineage_url, f.openlineage_url);
         set(&mut self.report_schedule, f.report_schedule);
+        set(&mut self.families_interval_secs, f.families_interval_secs);
         or_set(&mut self.templates_dir, f.templates_dir);
         set(&mut self.job_poll_millis, f.job_poll_millis);
         set(&mut self.job_lease_secs, f.job_lease_secs);
@@ -471,6 +476,12 @@ impl Config {
                 })?;
         }
         or_set(&mut self.prometheus_url, env.var("PROMETHEUS_URL"));
+        if let Some(v) = env.var("POSTMORTEM_FAMILIES_INTERVAL_SECS") {
+            self.families_interval_secs = v.trim().parse().map_err(|_| ConfigError::Invalid {
+                name: "POSTMORTEM_FAMILIES_INTERVAL_SECS",
+                message: format!("{v:?} is not a whole number of seconds"),
+            })?;
+        }
         or_set(&mut self.openlineage_url, env.var("OPENLINEAGE_URL"));
         set(
             &mut self.report_schedule,
@@ -490,6 +501,15 @@ impl Config {
 
     /// Refuses settings the service must not run with.
     pub fn validate_for_serving(&self) -> Result<(), ConfigError> {
+        if let Err(e) = self.report_schedule.parse::<croner::Cron>() {
+            return Err(ConfigError::Invalid {
+                name: "POSTMORTEM_REPORT_SCHEDULE",
+                message: format!(
+                    "{:?} is not a 5-field cron expression (minute hour day month weekday, UTC): {e}",
+                    self.report_schedule
+                ),
+            });
+        }
         if self.api_token.is_none() && !self.listens_on_loopback() {
             return Err(ConfigError::Invalid {
                 name: "POSTMORTEM_API_TOKEN",

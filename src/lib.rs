@@ -12,6 +12,7 @@ pub mod domain;
 pub mod draft;
 pub mod eval;
 pub mod evidence;
+pub mod families;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
@@ -20,6 +21,7 @@ pub mod ingest;
 pub mod lineage_emit;
 pub mod llm;
 pub mod metrics;
+pub mod report;
 pub mod similar;
 pub mod slack_api;
 pub mod startup;

@@ -112,6 +112,14 @@ impl Application {
             slack: state.slack.clone(),
         };
         let worker = tokio::spawn(worker.run(shutdown.clone()));
+        let schedule = crate::report::schedule::Schedule {
+            store: state.store.clone(),
+            config: state.config.clone(),
+            templates: state.templates.clone(),
+            metrics: state.metrics.clone(),
+            slack: state.slack.clone(),
+        };
+        let schedule = tokio::spawn(schedule.run(shutdown.clone()));
         tracing::info!(addr = %self.listener.local_addr()?, "listening");
         let store = state.store.clone();
         axum::serve(self.listener, http::router(state))
@@ -119,6 +127,7 @@ impl Application {
             .await?;
         shutdown.cancel();
         let _ = worker.await;
+        let _ = schedule.await;
         // The router (and its writer handle) is gone: let the writer commit what it holds.
         let _ = self.writer_task.await;
         store.close().await;

@@ -11,10 +11,20 @@ use super::document::Postmortem;
 
 pub const MARKDOWN: &str = "postmortem.md.tera";
 pub const HTML: &str = "postmortem.html.tera";
+pub const REPORT_MARKDOWN: &str = "report.md.tera";
+pub const REPORT_HTML: &str = "report.html.tera";
 
 const BUILTIN: &[(&str, &str)] = &[
     (MARKDOWN, include_str!("../../templates/postmortem.md.tera")),
     (HTML, include_str!("../../templates/postmortem.html.tera")),
+    (
+        REPORT_MARKDOWN,
+        include_str!("../../templates/report.md.tera"),
+    ),
+    (
+        REPORT_HTML,
+        include_str!("../../templates/report.html.tera"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +69,7 @@ impl Templates {
         tera.register_filter("cite", cite);
         tera.register_filter("md_cell", md_cell);
         tera.register_filter("minutes", minutes);
+        tera.register_filter("percent", percent);
         for (name, builtin) in BUILTIN {
             let text = match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
                 Some(path) => {
@@ -82,6 +93,9 @@ impl Templates {
         for name in [MARKDOWN, HTML] {
             t.render(name, &sample)?;
         }
+        let report = crate::report::sample();
+        t.report_markdown(&report)?;
+        t.report_html(&report)?;
         Ok(t)
     }
 
@@ -104,6 +118,29 @@ impl Templates {
 
     pub fn html(&self, p: &Postmortem) -> Result<String, TemplateError> {
         self.render(HTML, p)
+    }
+
+    fn render_any(&self, name: &str, v: &impl serde::Serialize) -> Result<String, TemplateError> {
+        let invalid = |e: tera::Error| TemplateError::Invalid {
+            name: name.into(),
+            message: error_chain(&e),
+        };
+        let ctx = tera::Context::from_serialize(v).map_err(invalid)?;
+        self.tera.render(name, &ctx).map_err(invalid)
+    }
+
+    /// The monthly report as Markdown (for Slack and files).
+    pub fn report_markdown(&self, r: &crate::report::Report) -> Result<String, TemplateError> {
+        self.render_any(REPORT_MARKDOWN, r)
+    }
+
+    /// The monthly report as a page with its charts.
+    pub fn report_html(&self, r: &crate::report::Report) -> Result<String, TemplateError> {
+        if r.charts.is_some() {
+            self.render_any(REPORT_HTML, r)
+        } else {
+            self.render_any(REPORT_HTML, &r.clone().with_charts())
+        }
     }
 }
 
@@ -141,6 +178,14 @@ fn minutes(v: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     Ok(Value::String(match v.as_f64() {
         Some(m) => super::rank::fmt_minutes(m),
         None => "unknown".into(),
+    }))
+}
+
+/// `12.34 | percent` → `12%` (signed values keep their sign).
+fn percent(v: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    Ok(Value::String(match v.as_f64() {
+        Some(p) => format!("{p:.0}%"),
+        None => "n/a".into(),
     }))
 }
 

@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod families;
 mod health;
 mod incidents;
 mod jobs;
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(incidents::router())
         .merge(postmortems::router())
         .merge(similar::router())
+        .merge(families::router())
         .merge(slack::router())
         .merge(jobs::router())
         .merge(health::router())

@@ -3,12 +3,14 @@
 //! through sqlx's `Any` driver; each backend has its own migrations because DDL differs.
 
 pub mod changes;
+pub mod families;
 pub mod imports;
 pub mod incidents;
 pub mod jobs;
 pub mod lineage;
 pub mod metrics;
 pub mod postmortems;
+pub mod reports;
 pub mod search;
 pub mod slack;
 pub mod writer;
@@ -189,6 +191,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "timeline_thread",
         include_str!("../../migrations/sqlite/0005_timeline_thread.sql"),
     ),
+    (
+        6,
+        "families_reports",
+        include_str!("../../migrations/sqlite/0006_families_reports.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -215,6 +222,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "timeline_thread",
         include_str!("../../migrations/postgres/0005_timeline_thread.sql"),
+    ),
+    (
+        6,
+        "families_reports",
+        include_str!("../../migrations/postgres/0006_families_reports.sql"),
     ),
 ];
 

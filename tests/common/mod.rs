@@ -128,6 +128,11 @@ pub async fn spawn_replica(url: &str) -> TestApp {
     spawn_on(url.to_string(), None, |_| {}).await
 }
 
+/// The service on the database at `url`, with adjusted configuration.
+pub async fn spawn_at(url: &str, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_on(url.to_string(), None, adjust).await
+}
+
 async fn spawn_on(
     url: String,
     dir: Option<tempfile::TempDir>,

@@ -1,0 +1,110 @@
+//! `/api/families` (incident families, stable ids) and `/api/reports/{YYYY-MM}` (the monthly
+//! leadership report as JSON, Markdown or HTML).
+
+#[allow(unused_imports)]
+use super::openapi::ErrorBody;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{Error, Result};
+use super::extract::{ApiAuth, ApiQuery};
+use super::{AppState, Router};
+use crate::report::Month;
+
+pub fn router() -> Router {
+    Router::new()
+        .route("/api/families", get(list))
+        .route("/api/families/recompute", post(recompute))
+        .route("/api/reports/{month}", get(report))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FamiliesQuery {
+    /// Also list retired families.
+    retired: Option<bool>,
+}
+
+/// The families as the API shows them: the contract's fields, then the rest.
+pub async fn families_json(store: &crate::store::Store, retired: bool) -> Result<Value> {
+    let families = store.families(retired).await?;
+    let run = store.latest_family_run().await?;
+    Ok(json!({
+        "families": families,
+        "run": run,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/families", tag = "families", params(("retired" = Option<bool>, Query, description = "also list retired families")), responses((status = 200, description = "Incident families, largest first: id (stable across runs), label, size, incident_ids, top_terms, representatives, typical_causes", body = Object), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
+async fn list(
+    _: ApiAuth,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<FamiliesQuery>,
+) -> Result<Json<Value>> {
+    Ok(Json(
+        families_json(&state.store, q.retired.unwrap_or(false)).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/families/recompute", tag = "families", responses((status = 200, description = "Families recomputed now over every incident", body = Object), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
+async fn recompute(_: ApiAuth, State(state): State<AppState>) -> Result<Json<Value>> {
+    crate::families::recompute(&state.store, &Default::default())
+        .await
+        .map_err(|e| Error::Internal(format!("{e:#}")))?;
+    Ok(Json(families_json(&state.store, false).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormatQuery {
+    format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/reports/{month}", tag = "reports", params(("month" = String, Path, description = "YYYY-MM"), ("format" = Option<String>, Query, description = "json, markdown, md or html")), responses((status = 200, description = "The monthly report (JSON; Markdown or HTML with ?format=)", body = Object), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
+async fn report(
+    _: ApiAuth,
+    State(state): State<AppState>,
+    Path(month): Path<String>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
+) -> Result<Response> {
+    let month = Month::parse(&month).map_err(Error::BadRequest)?;
+    let format = q.format.as_deref().unwrap_or("json");
+    if !["json", "markdown", "md", "html"].contains(&format) {
+        return Err(Error::BadRequest(format!(
+            "format {format:?} is not one of json, markdown, md, html"
+        )));
+    }
+    let report = crate::report::build(
+        &state.store,
+        month,
+        state.config.drafting.lookback_hours,
+        &state.config.base_url,
+    )
+    .await?;
+    let body = serde_json::to_value(&report).map_err(|e| Error::Internal(e.to_string()))?;
+    state
+        .store
+        .put_report(&report.month, crate::domain::now_millis(), &body)
+        .await?;
+    let rendered = |r: std::result::Result<String, crate::draft::render::TemplateError>| {
+        r.map_err(|e| Error::Internal(e.to_string()))
+    };
+    Ok(match format {
+        "json" => Json(body).into_response(),
+        "html" => (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            rendered(state.templates.report_html(&report))?,
+        )
+            .into_response(),
+        _ => (
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            rendered(state.templates.report_markdown(&report))?,
+        )
+            .into_response(),
+    })
+}
