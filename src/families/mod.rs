@@ -8,8 +8,8 @@
 //!    [`Params::components`] dimensions without ever building an incidents × vocabulary matrix;
 //!    rows are L2-normalised.
 //! 3. k is chosen within `k_min..=k_max` by the mean silhouette on a seeded sample of at most
-//!    [`Params::sample`] incidents (silhouette is quadratic), with several seeded k-means++
-//!    initialisations per k (linfa-clustering).
+//!    [`Params::sample`] incidents (silhouette is quadratic), with several seeded
+//!    initialisations per k: greedy k-means++ seeds, then linfa-clustering's k-means.
 //! 4. The chosen model's centroids start one refinement over every incident.
 //! 5. Each family is described in term space (its mean TF-IDF vector): distinguishing terms, a
 //!    label, the incidents nearest its centre, typical root causes. Term-space centroids are what
@@ -412,6 +412,20 @@ fn normalise(mut m: Array2<f32>) -> Array2<f32> {
     m
 }
 
+/// The incidents' ids (sorted) and their reduced, normalised vectors: what k-means sees (for the
+/// benchmark against scikit-learn).
+#[doc(hidden)]
+pub fn vectors(docs: &[SearchDoc], p: &Params) -> (Vec<String>, Array2<f32>) {
+    let mut docs: Vec<&SearchDoc> = docs.iter().collect();
+    docs.sort_by(|a, b| a.id.cmp(&b.id));
+    docs.dedup_by(|a, b| a.id == b.id);
+    let tfidf = Tfidf::build(&docs);
+    (
+        docs.iter().map(|d| d.id.clone()).collect(),
+        reduce(&tfidf.rows, &tfidf.vocabulary, p),
+    )
+}
+
 /// Seeded sample of at most `m` of `n` indices, in index order.
 fn sample_indices(n: usize, m: usize, seed: u64) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..n).collect();
@@ -430,7 +444,8 @@ fn sample_indices(n: usize, m: usize, seed: u64) -> Vec<usize> {
 }
 
 /// k-means (linfa) from `init`: memberships and centroids.
-fn fit(
+#[doc(hidden)]
+pub fn fit(
     x: ArrayView2<f32>,
     k: usize,
     init: KMeansInit<f32>,
@@ -448,6 +463,95 @@ fn fit(
         .ok()?;
     let labels = model.predict(&x);
     Some((labels, model.centroids().clone()))
+}
+
+fn squared(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// Greedy k-means++ seeding (Arthur and Vassilvitskii 2007, as scikit-learn does it): each new
+/// centre is the best of `2 + ln k` candidates drawn in proportion to the squared distance to the
+/// nearest centre so far, judged by how much it lowers the total. linfa's k-means++ draws one
+/// candidate per centre, which lands in poorer local minima on text.
+pub fn greedy_plus_plus(x: ArrayView2<f32>, k: usize, rng: &mut Xoshiro256Plus) -> Array2<f32> {
+    let (n, d) = x.dim();
+    let mut centres = Array2::<f32>::zeros((k, d));
+    if n == 0 || k == 0 || d == 0 {
+        return centres;
+    }
+    let data = x.as_standard_layout();
+    let flat = data.as_slice().expect("standard layout is contiguous");
+    let row = |i: usize| &flat[i * d..(i + 1) * d];
+    let trials = 2 + (k as f64).ln() as usize;
+    let first = (rng.next_u64() % n as u64) as usize;
+    centres.row_mut(0).assign(&x.row(first));
+    let mut closest: Vec<f32> = (0..n).map(|i| squared(row(i), row(first))).collect();
+    let mut potential: f64 = closest.iter().map(|&v| f64::from(v)).sum();
+    let mut next = vec![0f32; n];
+    let mut best_next = vec![0f32; n];
+    for c in 1..k {
+        let mut best: Option<(f64, usize)> = None;
+        for _ in 0..trials {
+            let target = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * potential;
+            let mut acc = 0.0;
+            let mut pick = n - 1;
+            for (i, &v) in closest.iter().enumerate() {
+                acc += f64::from(v);
+                if acc > target {
+                    pick = i;
+                    break;
+                }
+            }
+            let cand = row(pick);
+            let mut total = 0f64;
+            for (i, out) in next.iter_mut().enumerate() {
+                *out = closest[i].min(squared(row(i), cand));
+                total += f64::from(*out);
+            }
+            if best.is_none_or(|b| total < b.0) {
+                best = Some((total, pick));
+                std::mem::swap(&mut next, &mut best_next);
+            }
+        }
+        let (total, pick) = best.expect("at least two trials");
+        centres.row_mut(c).assign(&x.row(pick));
+        std::mem::swap(&mut closest, &mut best_next);
+        potential = total;
+    }
+    centres
+}
+
+/// The best (lowest inertia) of `runs` linfa k-means fits, each seeded by greedy k-means++:
+/// memberships, centroids and inertia.
+#[doc(hidden)]
+pub fn fit_best(
+    x: ArrayView2<f32>,
+    k: usize,
+    runs: usize,
+    p: &Params,
+    seed: u64,
+) -> Option<(Array1<usize>, Array2<f32>, f64)> {
+    let mut rng = Xoshiro256Plus::seed_from_u64(seed);
+    let mut best: Option<(Array1<usize>, Array2<f32>, f64)> = None;
+    for _ in 0..runs.max(1) {
+        let init = greedy_plus_plus(x, k, &mut rng);
+        let Some((labels, centroids)) = fit(x, k, KMeansInit::Precomputed(init), 1, p, seed) else {
+            continue;
+        };
+        let inertia: f64 = x
+            .rows()
+            .into_iter()
+            .zip(labels.iter())
+            .map(|(r, &c)| {
+                let d = &r - &centroids.row(c);
+                f64::from(d.dot(&d))
+            })
+            .sum();
+        if best.as_ref().is_none_or(|b| inertia < b.2) {
+            best = Some((labels, centroids, inertia));
+        }
+    }
+    best
 }
 
 /// Euclidean distances between every pair of rows.
@@ -497,6 +601,9 @@ pub fn silhouette(dist: &[f32], labels: &[usize], k: usize) -> f32 {
     (total / n as f64) as f32
 }
 
+/// How close (relatively) to the best silhouette a smaller k may be and still be chosen.
+const SILHOUETTE_TOLERANCE: f32 = 0.01;
+
 /// Chooses k by silhouette on a sample; returns k, the silhouette per k and every incident's
 /// family index.
 fn cluster(x: &Array2<f32>, p: &Params) -> (usize, Vec<(usize, f32)>, Vec<usize>) {
@@ -511,22 +618,23 @@ fn cluster(x: &Array2<f32>, p: &Params) -> (usize, Vec<(usize, f32)>, Vec<usize>
     let k_lo = p.k_min.max(2);
     let k_hi = p.k_max.min(s / 2).max(k_lo);
     let mut scores = Vec::new();
-    let mut best: Option<(f32, usize, Array1<usize>, Array2<f32>)> = None;
+    let mut models: Vec<(usize, f32, Array1<usize>, Array2<f32>)> = Vec::new();
     for k in k_lo..=k_hi {
         let seed = p.seed.wrapping_add(k as u64);
-        let Some((labels, centroids)) =
-            fit(xs.view(), k, KMeansInit::KMeansPlusPlus, p.n_runs, p, seed)
-        else {
+        let Some((labels, centroids, _)) = fit_best(xs.view(), k, p.n_runs, p, seed) else {
             continue;
         };
         let score = silhouette(&dist, labels.as_slice().unwrap_or(&labels.to_vec()), k);
         scores.push((k, score));
-        // Strictly better only: ties keep the smaller k.
-        if best.as_ref().is_none_or(|b| score > b.0 + 1e-6) {
-            best = Some((score, k, labels, centroids));
-        }
+        models.push((k, score, labels, centroids));
     }
-    let Some((_, k, sample_labels, centroids)) = best else {
+    // Parsimony: the smallest k whose silhouette is within SILHOUETTE_TOLERANCE of the best, so a
+    // near tie does not split a family to make a small cluster of vague incidents.
+    let top = models.iter().map(|m| m.1).fold(f32::NEG_INFINITY, f32::max);
+    let Some((k, _, sample_labels, centroids)) = models
+        .into_iter()
+        .find(|m| m.1 >= top - SILHOUETTE_TOLERANCE * top.abs())
+    else {
         return (1, scores, vec![0; n]);
     };
     if s == n {

@@ -49,7 +49,7 @@ fn open(svg: &mut String, w: f64, h: f64, title: &str) {
 
 /// Bars of incidents per month with the median and p90 time to resolve as lines.
 fn resolve_trend(r: &Report) -> String {
-    let (w, h, l, rt, t, b) = (640.0, 220.0, 56.0, 56.0, 16.0, 40.0);
+    let (w, h, l, rt, t, b) = (640.0, 220.0, 56.0, 72.0, 16.0, 40.0);
     let n = r.trend.len().max(1) as f64;
     let slot = (w - l - rt) / n;
     let max_minutes = r
