@@ -13,6 +13,10 @@ pub mod search;
 pub mod slack;
 pub mod writer;
 
+pub mod action_items;
+pub mod reviews;
+pub mod sessions;
+
 use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
@@ -189,6 +193,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "timeline_thread",
         include_str!("../../migrations/sqlite/0005_timeline_thread.sql"),
     ),
+    (
+        7,
+        "review",
+        include_str!("../../migrations/sqlite/0007_review.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -215,6 +224,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "timeline_thread",
         include_str!("../../migrations/postgres/0005_timeline_thread.sql"),
+    ),
+    (
+        7,
+        "review",
+        include_str!("../../migrations/postgres/0007_review.sql"),
     ),
 ];
 
