@@ -700,6 +700,27 @@ mod tests {
     }
 
     #[test]
+    fn web_sign_in_settings_are_read_and_checked() {
+        let c = Config::from_env(&env(&[
+            ("POSTMORTEM_AUTH_PROXY_HEADER", "X-Forwarded-User"),
+            ("POSTMORTEM_SESSION_TTL_HOURS", "8"),
+        ]))
+        .unwrap();
+        assert_eq!(c.auth_proxy_header.as_deref(), Some("X-Forwarded-User"));
+        assert_eq!(c.session_ttl_hours, 8);
+        assert_eq!(Config::default().session_ttl_hours, 12);
+        assert!(Config::default().auth_proxy_header.is_none());
+        for (k, v) in [
+            ("POSTMORTEM_AUTH_PROXY_HEADER", "X Forwarded User"),
+            ("POSTMORTEM_SESSION_TTL_HOURS", "0"),
+            ("POSTMORTEM_SESSION_TTL_HOURS", "soon"),
+        ] {
+            let e = Config::from_env(&env(&[(k, v)])).unwrap_err().to_string();
+            assert!(e.contains(k), "{e}");
+        }
+    }
+
+    #[test]
     fn services_resolve_through_the_mapping_or_by_name() {
         let mut c = Config::default();
         c.services.insert(

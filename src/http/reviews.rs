@@ -177,7 +177,7 @@ async fn diff(
                 .revision
         }
     };
-    let from = q.from.unwrap_or(to - 1);
+    let from = q.from.unwrap_or(to.saturating_sub(1));
     let (a, b, d) = review::revision_diff(&state, &id, from, to).await?;
     Ok(Json(json!({
         "incident_id": id, "from": revision_json(&a), "to": revision_json(&b),
