@@ -187,6 +187,11 @@ pub struct Config {
     pub job_poll_millis: u64,
     /// How long a claimed job is leased before another worker may take it over, in seconds.
     pub job_lease_secs: u64,
+    /// The request header a trusted reverse proxy sets to the signed-in user (`X-Forwarded-User`);
+    /// the web pages believe it only when this is set.
+    pub auth_proxy_header: Option<String>,
+    /// How long a web sign-in lasts, in hours.
+    pub session_ttl_hours: u64,
     pub drafting: DraftingConfig,
     pub llm: LlmConfig,
     pub metrics: MetricsConfig,
@@ -223,6 +228,8 @@ impl Default for Config {
             templates_dir: None,
             job_poll_millis: 500,
             job_lease_secs: 120,
+            auth_proxy_header: None,
+            session_ttl_hours: 12,
             drafting: DraftingConfig::default(),
             llm: LlmConfig::default(),
             metrics: MetricsConfig::default(),
@@ -262,6 +269,8 @@ struct FileConfig {
     templates_dir: Option<PathBuf>,
     job_poll_millis: Option<u64>,
     job_lease_secs: Option<u64>,
+    auth_proxy_header: Option<String>,
+    session_ttl_hours: Option<u64>,
     #[serde(default)]
     drafting: Option<DraftingConfig>,
     #[serde(default)]
@@ -357,6 +366,8 @@ impl Config {
         or_set(&mut self.templates_dir, f.templates_dir);
         set(&mut self.job_poll_millis, f.job_poll_millis);
         set(&mut self.job_lease_secs, f.job_lease_secs);
+        or_set(&mut self.auth_proxy_header, f.auth_proxy_header);
+        set(&mut self.session_ttl_hours, f.session_ttl_hours);
         set(&mut self.drafting, f.drafting);
         set(&mut self.llm, f.llm);
         if let Some(m) = f.metrics {
@@ -491,6 +502,29 @@ impl Config {
             &mut self.templates_dir,
             env.var("POSTMORTEM_TEMPLATES_DIR").map(PathBuf::from),
         );
+        or_set(
+            &mut self.auth_proxy_header,
+            env.var("POSTMORTEM_AUTH_PROXY_HEADER"),
+        );
+        if let Some(h) = &self.auth_proxy_header
+            && axum::http::HeaderName::from_bytes(h.trim().as_bytes()).is_err()
+        {
+            return Err(ConfigError::Invalid {
+                name: "POSTMORTEM_AUTH_PROXY_HEADER",
+                message: format!("{h:?} is not an HTTP header name"),
+            });
+        }
+        if let Some(v) = env.var("POSTMORTEM_SESSION_TTL_HOURS") {
+            self.session_ttl_hours = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|h| (1..=24 * 90).contains(h))
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "POSTMORTEM_SESSION_TTL_HOURS",
+                    message: format!("{v:?} is not a whole number of hours between 1 and 2160"),
+                })?;
+        }
         Ok(())
     }
 
@@ -683,6 +717,27 @@ mod tests {
         ]))
         .unwrap();
         assert!(c.validate_for_serving().is_ok());
+    }
+
+    #[test]
+    fn web_sign_in_settings_are_read_and_checked() {
+        let c = Config::from_env(&env(&[
+            ("POSTMORTEM_AUTH_PROXY_HEADER", "X-Forwarded-User"),
+            ("POSTMORTEM_SESSION_TTL_HOURS", "8"),
+        ]))
+        .unwrap();
+        assert_eq!(c.auth_proxy_header.as_deref(), Some("X-Forwarded-User"));
+        assert_eq!(c.session_ttl_hours, 8);
+        assert_eq!(Config::default().session_ttl_hours, 12);
+        assert!(Config::default().auth_proxy_header.is_none());
+        for (k, v) in [
+            ("POSTMORTEM_AUTH_PROXY_HEADER", "X Forwarded User"),
+            ("POSTMORTEM_SESSION_TTL_HOURS", "0"),
+            ("POSTMORTEM_SESSION_TTL_HOURS", "soon"),
+        ] {
+            let e = Config::from_env(&env(&[(k, v)])).unwrap_err().to_string();
+            assert!(e.contains(k), "{e}");
+        }
     }
 
     #[test]

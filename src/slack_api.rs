@@ -194,10 +194,7 @@ pub fn esc(s: &str) -> String {
 
 /// The link to an incident's postmortem page, for Slack messages.
 pub fn postmortem_link(base_url: &str, incident_id: &str) -> String {
-    format!(
-        "{}/api/incidents/{incident_id}/postmortem?format=html",
-        base_url.trim_end_matches('/')
-    )
+    format!("{}/incidents/{incident_id}", base_url.trim_end_matches('/'))
 }
 
 fn message(m: &SlackHistoryMessage) -> Message {

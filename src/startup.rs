@@ -65,6 +65,7 @@ impl Application {
         config.listen = listener.local_addr()?;
         config.validate_for_serving()?;
         let delay = Duration::from_secs(config.draft_delay_secs);
+        let config_templates = config.templates_dir.clone();
         let (config, store, templates, metrics, drafter) = components(config).await?;
         let jobs_ready = Arc::new(Notify::new());
         let (writer, writer_task) = IngestWriter::spawn(store.clone(), delay, jobs_ready.clone());
@@ -78,6 +79,10 @@ impl Application {
             templates,
             drafter,
             jobs_ready,
+            pages: Arc::new(
+                crate::web::Pages::load(config_templates.as_deref())
+                    .context("loading page templates")?,
+            ),
         };
         Ok(Self {
             listener,

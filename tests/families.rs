@@ -643,10 +643,7 @@ async fn a_scheduled_report_missed_while_down_is_caught_up_and_announced_once() 
             text.contains(&format!("Reliability report: {key}")),
             "{text}"
         );
-        assert!(
-            text.contains(&format!("/api/reports/{key}?format=html")),
-            "{text}"
-        );
+        assert!(text.contains(&format!("/reports/{key}")), "{text}");
     }
     app.stop().await;
 

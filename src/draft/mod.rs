@@ -172,9 +172,12 @@ impl Drafter {
                     _ => true,
                 }
         };
+        // A revision a person edited or moved on stays current while the evidence it rests on is
+        // unchanged: an automatic redraft would only push their work back one revision.
+        let touched = |cur: &StoredPostmortem| cur.author.is_some() || cur.status != "draft";
         if !force
             && let Some(cur) = &current
-            && unchanged(cur, self.drafter_name())
+            && (unchanged(cur, self.drafter_name()) || (touched(cur) && cur.evidence_hash == hash))
             && let Ok(doc) = serde_json::from_value::<Postmortem>(cur.body.clone())
         {
             return Ok(Drafted {

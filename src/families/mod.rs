@@ -156,11 +156,17 @@ pub fn compute(
     }
 }
 
-/// The weighted terms a family sees of one incident.
+/// The weighted terms a family sees of one incident: words and word pairs of its text.
 fn family_terms(doc: &SearchDoc) -> BTreeMap<String, f32> {
     doc.weighted_terms()
         .into_iter()
-        .filter(|(t, _)| !t.starts_with("service:") && !t.starts_with("kind:"))
+        .filter(|(t, _)| {
+            // Not the team, and not times, versions or host numbers ("02t14", "v1", "db7"): they
+            // name an occurrence, not a cause.
+            !t.starts_with("service:")
+                && !t.starts_with("kind:")
+                && !t.bytes().any(|b| b.is_ascii_digit())
+        })
         .collect()
 }
 

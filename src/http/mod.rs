@@ -8,6 +8,7 @@ mod incidents;
 mod jobs;
 pub mod openapi;
 mod postmortems;
+pub(crate) mod reviews;
 mod similar;
 mod slack;
 mod webhooks;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub slack: Option<crate::slack_api::SlackApi>,
     /// Wakes the job workers when something became due.
     pub jobs_ready: Arc<Notify>,
+    /// The review pages' templates.
+    pub pages: Arc<crate::web::Pages>,
 }
 
 pub type Router = axum::Router<AppState>;
@@ -59,6 +62,8 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(jobs::router())
         .merge(health::router())
         .merge(openapi::router())
+        .merge(reviews::router())
+        .merge(crate::web::router(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))

@@ -733,7 +733,7 @@ impl Report {
 
     /// Where the report is on the web.
     pub fn link(&self) -> String {
-        format!("{}/api/reports/{}?format=html", self.base_url, self.month)
+        format!("{}/reports/{}", self.base_url, self.month)
     }
 }
 

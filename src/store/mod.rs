@@ -15,6 +15,10 @@ pub mod search;
 pub mod slack;
 pub mod writer;
 
+pub mod action_items;
+pub mod reviews;
+pub mod sessions;
+
 use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
@@ -196,6 +200,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "families_reports",
         include_str!("../../migrations/sqlite/0006_families_reports.sql"),
     ),
+    (
+        7,
+        "review",
+        include_str!("../../migrations/sqlite/0007_review.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -227,6 +236,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "families_reports",
         include_str!("../../migrations/postgres/0006_families_reports.sql"),
+    ),
+    (
+        7,
+        "review",
+        include_str!("../../migrations/postgres/0007_review.sql"),
     ),
 ];
 

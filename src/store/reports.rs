@@ -112,9 +112,35 @@ impl Store {
                 out.push(i);
             }
             if (n as i64) < PAGE {
-                return Ok(out);
+                break;
             }
         }
+        // Action items people track in the review pages replace the imported or drafted ones.
+        let rows = sqlx::query(
+            "SELECT incident_id, text, owner, status, done_at FROM action_items \
+             WHERE deleted_at IS NULL ORDER BY incident_id, n",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut tracked: std::collections::HashMap<String, Vec<ActionItem>> = Default::default();
+        for r in rows {
+            let status: String = r.try_get("status")?;
+            tracked
+                .entry(r.try_get("incident_id")?)
+                .or_default()
+                .push(ActionItem {
+                    text: r.try_get("text")?,
+                    owner: r.try_get("owner")?,
+                    done: status == "done",
+                    closed_at: r.try_get("done_at")?,
+                });
+        }
+        for i in &mut out {
+            if let Some(items) = tracked.remove(&i.id) {
+                i.action_items = items;
+            }
+        }
+        Ok(out)
     }
 
     /// Stores a report generated on demand (keeps the scheduled run's flags).

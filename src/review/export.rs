@@ -1,0 +1,170 @@
+//! Postmortem-as-code: the latest published revision as a Markdown file with YAML front matter
+//! (who wrote and reviewed it, when it was published, its action items), ready for a repository.
+
+use serde_json::Value;
+
+use super::action_items;
+use crate::domain::{IncidentId, fmt_time};
+use crate::http::AppState;
+use crate::http::error::Error;
+
+/// An exported postmortem.
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub filename: String,
+    pub revision: i64,
+    pub text: String,
+}
+
+/// A YAML scalar: JSON's quoting is valid YAML, plus escapes for the characters YAML does not
+/// allow unescaped inside double quotes.
+fn scalar(v: &Value) -> String {
+    let json = v.to_string();
+    json.chars()
+        .map(|c| match c as u32 {
+            0x7f..=0x84 | 0x86..=0x9f | 0xfeff => format!("\\u{:04x}", c as u32),
+            _ => c.to_string(),
+        })
+        .collect()
+}
+
+fn text(s: &str) -> String {
+    scalar(&Value::String(s.to_string()))
+}
+
+fn opt(s: Option<&str>) -> String {
+    s.map(text).unwrap_or_else(|| "null".into())
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        return "[]".into();
+    }
+    format!(
+        "[{}]",
+        items.iter().map(|s| text(s)).collect::<Vec<_>>().join(", ")
+    )
+}
+
+/// The incident's latest published revision as Markdown with front matter; 409 when no revision
+/// is published.
+pub async fn export(state: &AppState, id: &IncidentId) -> Result<Export, Error> {
+    let incident = state
+        .store
+        .incident(id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no incident {id}")))?;
+    let revs = state.store.postmortem_revisions(id).await?;
+    let Some(last) = revs.last() else {
+        return Err(Error::NotFound(format!(
+            "incident {id} has no postmortem yet"
+        )));
+    };
+    let Some(p) = revs.iter().rev().find(|r| r.status == "published") else {
+        return Err(Error::Conflict(format!(
+            "the postmortem of {id} is not published (revision {} is {}): publish it first",
+            last.revision, last.status
+        )));
+    };
+    let events = state.store.review_events(id).await?;
+    let mut authors: Vec<String> = Vec::new();
+    for r in revs.iter().filter(|r| r.revision <= p.revision) {
+        if let Some(a) = &r.author
+            && !authors.contains(a)
+        {
+            authors.push(a.clone());
+        }
+    }
+    let mut reviewers: Vec<String> = Vec::new();
+    let mut published = None;
+    for e in events
+        .iter()
+        .filter(|e| e.action == "status" && e.revision == Some(p.revision))
+    {
+        if !reviewers.contains(&e.actor) {
+            reviewers.push(e.actor.clone());
+        }
+        if e.to_status.as_deref() == Some("published") {
+            published = Some(e);
+        }
+    }
+    let items = action_items(state, id).await?;
+    let body = &p.body;
+    let str_of = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
+    let mut fm = String::from("---\n");
+    let mut line = |k: &str, v: String| {
+        fm.push_str(k);
+        fm.push_str(": ");
+        fm.push_str(&v);
+        fm.push('\n');
+    };
+    line("incident_id", text(id.as_str()));
+    line("title", text(&incident.title));
+    line("service", text(&incident.service));
+    line(
+        "severity",
+        opt(incident.severity.map(|s| s.to_string()).as_deref()),
+    );
+    line("status", text(&p.status));
+    line("revision", p.revision.to_string());
+    line("drafter", text(&p.drafter));
+    line("model", opt(p.model.as_deref()));
+    line("authors", list(&authors));
+    line("reviewers", list(&reviewers));
+    line(
+        "published_at",
+        opt(published.map(|e| fmt_time(e.at)).as_deref()),
+    );
+    line("published_by", opt(published.map(|e| e.actor.as_str())));
+    line("triggered_at", text(&fmt_time(incident.triggered_at)));
+    line(
+        "acknowledged_at",
+        opt(incident.acknowledged_at.map(fmt_time).as_deref()),
+    );
+    line(
+        "resolved_at",
+        opt(incident.resolved_at.map(fmt_time).as_deref()),
+    );
+    line("drafted_at", opt(str_of("generated_at").as_deref()));
+    line("revised_at", text(&fmt_time(p.generated_at)));
+    line("evidence_hash", text(&p.evidence_hash));
+    if items.is_empty() {
+        line("action_items", "[]".into());
+    } else {
+        fm.push_str("action_items:\n");
+        for a in &items {
+            fm.push_str(&format!("  - id: {}\n", a.n));
+            fm.push_str(&format!("    text: {}\n", text(&a.text)));
+            fm.push_str(&format!("    owner: {}\n", opt(a.owner.as_deref())));
+            fm.push_str(&format!("    status: {}\n", text(&a.status)));
+            fm.push_str(&format!(
+                "    done_at: {}\n",
+                opt(a.done_at.map(fmt_time).as_deref())
+            ));
+            fm.push_str(&format!("    evidence_ids: {}\n", list(&a.evidence_ids)));
+        }
+    }
+    fm.push_str("---\n\n");
+    fm.push_str(p.markdown.trim_end());
+    fm.push('\n');
+    Ok(Export {
+        filename: format!("postmortem-{id}-r{}.md", p.revision),
+        revision: p.revision,
+        text: fm,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalars_are_quoted_so_yaml_reads_them_back_as_the_same_text() {
+        assert_eq!(text("a: b # c"), r#""a: b # c""#);
+        assert_eq!(text("line\nnext \"q\""), r#""line\nnext \"q\"""#);
+        assert_eq!(text("del\u{7f}"), r#""del\u007f""#);
+        assert_eq!(list(&[]), "[]");
+        assert_eq!(list(&["x".into(), "y".into()]), r#"["x", "y"]"#);
+        assert_eq!(opt(None), "null");
+    }
+}

@@ -1,0 +1,369 @@
+//! Review: people take a draft to a published postmortem. A status moves `draft` → `in_review` →
+//! `published` (or back to `draft`); an edit adds a revision of the person's own; a regeneration
+//! adds an automatic revision after it and never changes one a person edited or moved. The web
+//! pages and the workflow API both call in here, so both record who did what and when.
+
+pub mod diff;
+pub mod export;
+pub mod markdown;
+
+use crate::domain::{IncidentId, Invalid, now_millis};
+use crate::draft::document::Postmortem;
+use crate::http::AppState;
+use crate::http::error::Error;
+use crate::store::action_items::{ActionItem, ActionItemChange, NewActionItem};
+use crate::store::jobs::REDRAFT;
+use crate::store::postmortems::StoredPostmortem;
+use crate::store::reviews::{ReviewEvent, Stale};
+
+/// The longest Markdown an edit may save.
+pub const MAX_MARKDOWN: usize = 256 * 1024;
+
+/// Where a postmortem stands in review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewStatus {
+    Draft,
+    InReview,
+    Published,
+}
+
+impl ReviewStatus {
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        match s {
+            "draft" => Ok(Self::Draft),
+            "in_review" => Ok(Self::InReview),
+            "published" => Ok(Self::Published),
+            _ => Err(Invalid(format!(
+                "status {s:?} is not one of draft, in_review, published"
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::InReview => "in_review",
+            Self::Published => "published",
+        }
+    }
+
+    /// Why `self` → `to` is not allowed, if it is not. A draft is reviewed before it is published;
+    /// anything may go back to `draft`, and a published postmortem may go back to review.
+    pub fn refuses(self, to: Self) -> Option<String> {
+        use ReviewStatus::*;
+        match (self, to) {
+            (a, b) if a == b => Some(format!("the postmortem is already {}", a.as_str())),
+            (Draft, Published) => Some(
+                "a draft is reviewed before it is published: move it to in_review first".into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// A person's name as recorded on their actions: 1–100 characters, no control characters.
+pub fn person_name(raw: &str) -> Result<String, Invalid> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(Invalid(format!(
+            "name {:?} must be 1 to 100 characters without control characters",
+            name.chars().take(120).collect::<String>()
+        )));
+    }
+    Ok(name.to_string())
+}
+
+fn stale(id: &IncidentId, s: Stale) -> Error {
+    match s {
+        Stale::Revision(n) => Error::Conflict(format!(
+            "the postmortem of {id} changed meanwhile: revision {n} is current now; reload and try again"
+        )),
+        Stale::Status(st) => Error::Conflict(format!(
+            "the postmortem of {id} was moved to {st} meanwhile; reload and try again"
+        )),
+    }
+}
+
+async fn current(state: &AppState, id: &IncidentId) -> Result<StoredPostmortem, Error> {
+    state
+        .store
+        .current_postmortem(id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("incident {id} has no postmortem yet")))
+}
+
+fn check_base(id: &IncidentId, cur: &StoredPostmortem, base: Option<i64>) -> Result<(), Error> {
+    match base {
+        Some(b) if b != cur.revision => Err(Error::Conflict(format!(
+            "revision {b} of {id} is no longer current: revision {} is; reload and try again",
+            cur.revision
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Moves the current revision to `to`, recording `actor`. `base`: the revision the person saw.
+pub async fn set_status(
+    state: &AppState,
+    id: &IncidentId,
+    to: ReviewStatus,
+    base: Option<i64>,
+    actor: &str,
+) -> Result<StoredPostmortem, Error> {
+    let mut cur = current(state, id).await?;
+    check_base(id, &cur, base)?;
+    let from = ReviewStatus::parse(&cur.status)
+        .map_err(|e| Error::Internal(format!("stored postmortem status: {e}")))?;
+    if let Some(why) = from.refuses(to) {
+        return Err(Error::Conflict(why));
+    }
+    // An untouched draft's Markdown names its status, so it is rendered again; a person's text is
+    // theirs and stays as written.
+    let doc = serde_json::from_value::<Postmortem>(cur.body.clone()).ok();
+    if cur.author.is_none()
+        && let Some(mut doc) = doc
+    {
+        doc.status = to.as_str().into();
+        doc.markdown = String::new();
+        cur.markdown = state
+            .templates
+            .markdown(&doc)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    }
+    if let Some(o) = cur.body.as_object_mut() {
+        o.insert("status".into(), to.as_str().into());
+        o.insert("markdown".into(), cur.markdown.clone().into());
+    }
+    let mut event = ReviewEvent::new(id.as_str(), "status", actor, now_millis());
+    event.revision = Some(cur.revision);
+    event.from_status = Some(from.as_str().into());
+    event.to_status = Some(to.as_str().into());
+    state
+        .store
+        .move_postmortem_status(
+            cur.revision,
+            from.as_str(),
+            &cur.body,
+            &cur.markdown,
+            &event,
+        )
+        .await?
+        .map_err(|s| stale(id, s))?;
+    cur.status = to.as_str().into();
+    Ok(cur)
+}
+
+/// Saves `markdown` as a new revision by `actor`, if `base` (when given) is still current.
+/// Returns the current revision and whether it is new (saving the same text adds nothing). An
+/// edit keeps the status, but an edit of a published postmortem goes back to review.
+pub async fn edit(
+    state: &AppState,
+    id: &IncidentId,
+    markdown: &str,
+    base: Option<i64>,
+    actor: &str,
+) -> Result<(StoredPostmortem, bool), Error> {
+    let markdown = markdown.replace("\r\n", "\n");
+    if markdown.trim().is_empty() {
+        return Err(Error::BadRequest("markdown is empty".into()));
+    }
+    if markdown.len() > MAX_MARKDOWN {
+        return Err(Error::BadRequest(format!(
+            "markdown is {} bytes, more than the {MAX_MARKDOWN} an edit may save",
+            markdown.len()
+        )));
+    }
+    let cur = current(state, id).await?;
+    check_base(id, &cur, base)?;
+    if markdown == cur.markdown {
+        return Ok((cur, false));
+    }
+    let status = match cur.status.as_str() {
+        "published" => "in_review".to_string(),
+        s => s.to_string(),
+    };
+    let now = now_millis();
+    let changed = diff::line_diff(&cur.markdown, &markdown);
+    let mut body = cur.body.clone();
+    if let Some(o) = body.as_object_mut() {
+        o.insert("status".into(), status.clone().into());
+        o.insert("markdown".into(), markdown.clone().into());
+    }
+    let mut p = StoredPostmortem {
+        status: status.clone(),
+        author: Some(actor.to_string()),
+        generated_at: now,
+        body,
+        markdown,
+        ..cur.clone()
+    };
+    let mut event = ReviewEvent::new(id.as_str(), "edit", actor, now);
+    event.from_status = Some(cur.status.clone());
+    event.to_status = Some(status);
+    event.detail = format!(
+        "edited revision {}: +{} -{} lines",
+        cur.revision, changed.inserted, changed.deleted
+    );
+    let revision = state
+        .store
+        .add_edited_revision(&p, cur.revision, &event)
+        .await?
+        .map_err(|s| stale(id, s))?;
+    p.revision = revision;
+    if let Some(o) = p.body.as_object_mut() {
+        o.insert("revision".into(), revision.into());
+    }
+    Ok((p, true))
+}
+
+/// Queues a redraft asked for by `actor`; returns the job id. The new draft becomes the next
+/// revision; the current one (and any person's edit) stays as it is.
+pub async fn regenerate(state: &AppState, id: &IncidentId, actor: &str) -> Result<String, Error> {
+    if state.store.incident(id).await?.is_none() {
+        return Err(Error::NotFound(format!("no incident {id}")));
+    }
+    let now = now_millis();
+    let job_id = state
+        .store
+        .enqueue_job(REDRAFT, Some(id.as_str()), now)
+        .await?;
+    state.jobs_ready.notify_waiters();
+    let mut event = ReviewEvent::new(id.as_str(), "regenerate", actor, now);
+    event.revision = state
+        .store
+        .current_postmortem(id)
+        .await?
+        .map(|c| c.revision);
+    event.detail = format!("redraft queued as job {job_id}");
+    state.store.add_review_event(&event).await?;
+    Ok(job_id)
+}
+
+/// The draft's action items, to seed the tracked ones from.
+pub fn draft_action_items(body: &serde_json::Value) -> Vec<NewActionItem> {
+    serde_json::from_value::<Vec<crate::draft::document::ActionItem>>(
+        body.get("action_items").cloned().unwrap_or_default(),
+    )
+    .unwrap_or_default()
+    .into_iter()
+    .map(|a| NewActionItem {
+        text: a.text,
+        owner: a.owner,
+        status: if a.status == "done" { "done" } else { "open" }.into(),
+        evidence_ids: a.evidence_ids,
+    })
+    .collect()
+}
+
+/// The incident's tracked action items (seeded from the current draft the first time).
+pub async fn action_items(state: &AppState, id: &IncidentId) -> Result<Vec<ActionItem>, Error> {
+    if state.store.incident(id).await?.is_none() {
+        return Err(Error::NotFound(format!("no incident {id}")));
+    }
+    let seed = match state.store.current_postmortem(id).await? {
+        Some(p) => draft_action_items(&p.body),
+        None => Vec::new(),
+    };
+    Ok(state.store.action_items(id, &seed, now_millis()).await?)
+}
+
+/// An action item's text: 1–2000 characters.
+pub fn item_text(raw: &str) -> Result<String, Invalid> {
+    let t = raw.trim();
+    if t.is_empty() || t.chars().count() > 2000 {
+        return Err(Invalid(
+            "action item text must be 1 to 2000 characters".into(),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// An owner: empty means none, else a person's name.
+pub fn item_owner(raw: &str) -> Result<Option<String>, Invalid> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        person_name(raw)
+            .map(Some)
+            .map_err(|e| Invalid(format!("owner: {e}")))
+    }
+}
+
+/// `open` or `done`.
+pub fn item_status(raw: &str) -> Result<String, Invalid> {
+    match raw {
+        "open" | "done" => Ok(raw.to_string()),
+        _ => Err(Invalid(format!(
+            "action item status {raw:?} is not one of open, done"
+        ))),
+    }
+}
+
+/// Adds an item for `actor`.
+pub async fn add_item(
+    state: &AppState,
+    id: &IncidentId,
+    item: NewActionItem,
+    actor: &str,
+) -> Result<ActionItem, Error> {
+    // Seed first, so a person's first item does not stop the draft's from being adopted.
+    action_items(state, id).await?;
+    Ok(state
+        .store
+        .add_action_item(id, &item, actor, now_millis())
+        .await?)
+}
+
+pub async fn update_item(
+    state: &AppState,
+    id: &IncidentId,
+    n: i64,
+    change: &ActionItemChange,
+    actor: &str,
+) -> Result<ActionItem, Error> {
+    action_items(state, id).await?;
+    state
+        .store
+        .update_action_item(id, n, change, actor, now_millis())
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("incident {id} has no action item {n}")))
+}
+
+pub async fn delete_item(
+    state: &AppState,
+    id: &IncidentId,
+    n: i64,
+    actor: &str,
+) -> Result<(), Error> {
+    action_items(state, id).await?;
+    if state
+        .store
+        .delete_action_item(id, n, actor, now_millis())
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(Error::NotFound(format!(
+            "incident {id} has no action item {n}"
+        )))
+    }
+}
+
+/// The diff from revision `from` to revision `to` of the incident's postmortem.
+pub async fn revision_diff(
+    state: &AppState,
+    id: &IncidentId,
+    from: i64,
+    to: i64,
+) -> Result<(StoredPostmortem, StoredPostmortem, diff::LineDiff), Error> {
+    let revs = state.store.postmortem_revisions(id).await?;
+    let find = |n: i64| {
+        revs.iter()
+            .find(|r| r.revision == n)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("incident {id} has no revision {n}")))
+    };
+    let (a, b) = (find(from)?, find(to)?);
+    let d = diff::line_diff(&a.markdown, &b.markdown);
+    Ok((a, b, d))
+}
