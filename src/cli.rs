@@ -498,9 +498,6 @@ async fn report(month: &str, format: &str, out: Option<&Path>) -> anyhow::Result
     )
     .await?;
     let body = serde_json::to_value(&report)?;
-    store
-        .put_report(&report.month, crate::domain::now_millis(), &body)
-        .await?;
     store.close().await;
     let text = match format {
         "json" => serde_json::to_string_pretty(&body)? + "\n",

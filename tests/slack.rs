@@ -186,10 +186,7 @@ async fn similar_answers_with_why_and_what_fixed_it_in_block_kit() {
     assert_eq!(sections.len(), 5, "{v:#}");
     let md = sections[0]["text"]["text"].as_str().unwrap();
     assert!(md.contains("_Why:_ shares"), "{md}");
-    assert!(
-        md.contains("/api/incidents/H-"),
-        "links to the incident: {md}"
-    );
+    assert!(md.contains("/incidents/H-"), "links to the incident: {md}");
     assert!(all_text(&v).contains("_What fixed it:_"), "{v:#}");
 
     let words = command(&app, "similar certificate expired on the api gateway", "").await;

@@ -7,7 +7,8 @@
 //!    derived from the term itself, and power iterations) reduces the sparse rows to
 //!    [`Params::components`] dimensions without ever building an incidents × vocabulary matrix;
 //!    rows are L2-normalised.
-//! 3. k is chosen within `k_min..=k_max` by the mean silhouette on a seeded sample of at most
+//! 3. k is chosen within `k_min..=k_max` by the mean silhouette (the smallest k within one standard
+//!    error of the best) on a seeded sample of at most
 //!    [`Params::sample`] incidents (silhouette is quadratic), with several seeded
 //!    initialisations per k: greedy k-means++ seeds, then linfa-clustering's k-means.
 //! 4. The chosen model's centroids start one refinement over every incident.
@@ -574,17 +575,17 @@ fn pairwise(x: &Array2<f32>) -> Vec<f32> {
     d
 }
 
-/// Mean silhouette of `labels` (a point alone in its cluster scores 0).
-pub fn silhouette(dist: &[f32], labels: &[usize], k: usize) -> f32 {
+/// Mean silhouette of `labels` (a point alone in its cluster scores 0) and its standard error.
+pub fn silhouette(dist: &[f32], labels: &[usize], k: usize) -> (f32, f32) {
     let n = labels.len();
     if n < 2 {
-        return 0.0;
+        return (0.0, 0.0);
     }
     let mut sizes = vec![0usize; k];
     for &l in labels {
         sizes[l] += 1;
     }
-    let mut total = 0f64;
+    let mut values = vec![0f64; n];
     let mut sums = vec![0f64; k];
     for i in 0..n {
         sums.iter_mut().for_each(|s| *s = 0.0);
@@ -601,14 +602,13 @@ pub fn silhouette(dist: &[f32], labels: &[usize], k: usize) -> f32 {
             .map(|c| sums[c] / sizes[c] as f64)
             .fold(f64::INFINITY, f64::min);
         if b.is_finite() {
-            total += (b - a) / a.max(b).max(1e-12);
+            values[i] = (b - a) / a.max(b).max(1e-12);
         }
     }
-    (total / n as f64) as f32
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64;
+    (mean as f32, (var / n as f64).sqrt() as f32)
 }
-
-/// How close (relatively) to the best silhouette a smaller k may be and still be chosen.
-const SILHOUETTE_TOLERANCE: f32 = 0.01;
 
 /// Chooses k by silhouette on a sample; returns k, the silhouette per k and every incident's
 /// family index.
@@ -624,22 +624,24 @@ fn cluster(x: &Array2<f32>, p: &Params) -> (usize, Vec<(usize, f32)>, Vec<usize>
     let k_lo = p.k_min.max(2);
     let k_hi = p.k_max.min(s / 2).max(k_lo);
     let mut scores = Vec::new();
-    let mut models: Vec<(usize, f32, Array1<usize>, Array2<f32>)> = Vec::new();
+    let mut models: Vec<(usize, f32, f32, Array1<usize>, Array2<f32>)> = Vec::new();
     for k in k_lo..=k_hi {
         let seed = p.seed.wrapping_add(k as u64);
         let Some((labels, centroids, _)) = fit_best(xs.view(), k, p.n_runs, p, seed) else {
             continue;
         };
-        let score = silhouette(&dist, labels.as_slice().unwrap_or(&labels.to_vec()), k);
+        let (score, error) = silhouette(&dist, labels.as_slice().unwrap_or(&labels.to_vec()), k);
         scores.push((k, score));
-        models.push((k, score, labels, centroids));
+        models.push((k, score, error, labels, centroids));
     }
-    // Parsimony: the smallest k whose silhouette is within SILHOUETTE_TOLERANCE of the best, so a
-    // near tie does not split a family to make a small cluster of vague incidents.
-    let top = models.iter().map(|m| m.1).fold(f32::NEG_INFINITY, f32::max);
-    let Some((k, _, sample_labels, centroids)) = models
-        .into_iter()
-        .find(|m| m.1 >= top - SILHOUETTE_TOLERANCE * top.abs())
+    // The one-standard-error rule: the smallest k whose silhouette is within one standard error
+    // of the best, so a tie within the noise of the sample does not split a family to make a
+    // small cluster of vague incidents.
+    let Some(top) = models.iter().max_by(|a, b| a.1.total_cmp(&b.1)) else {
+        return (1, scores, vec![0; n]);
+    };
+    let floor = top.1 - top.2;
+    let Some((k, _, _, sample_labels, centroids)) = models.into_iter().find(|m| m.1 >= floor)
     else {
         return (1, scores, vec![0; n]);
     };

@@ -87,10 +87,6 @@ async fn report(
     )
     .await?;
     let body = serde_json::to_value(&report).map_err(|e| Error::Internal(e.to_string()))?;
-    state
-        .store
-        .put_report(&report.month, crate::domain::now_millis(), &body)
-        .await?;
     let rendered = |r: std::result::Result<String, crate::draft::render::TemplateError>| {
         r.map_err(|e| Error::Internal(e.to_string()))
     };

@@ -143,26 +143,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Stores a report generated on demand (keeps the scheduled run's flags).
-    pub async fn put_report(
-        &self,
-        month: &str,
-        at: Millis,
-        body: &serde_json::Value,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO reports (month, generated_at, scheduled, body) VALUES ($1, $2, 0, $3) \
-             ON CONFLICT (month) DO UPDATE SET generated_at = excluded.generated_at, \
-             body = excluded.body",
-        )
-        .bind(month)
-        .bind(at)
-        .bind(body.to_string())
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
     /// Stores the scheduled run's report. True when this call is the first scheduled run for the
     /// month (so exactly one replica announces it).
     pub async fn claim_scheduled_report(
