@@ -1,6 +1,7 @@
 //! `postmortem demo`: the main job end to end on a throw-away SQLite file. Starts the real server
 //! in-process (draft delay 0, its own tokens and secrets), replays the bundled example incidents
-//! through the real webhook endpoints, signed, waits for the drafts and prints them.
+//! through the real webhook endpoints, signed, waits for the drafts and prints them; then loads
+//! the bundled incident history and prints its families and the latest month's report summary.
 
 use std::collections::BTreeSet;
 use std::process::ExitCode;
@@ -18,6 +19,8 @@ pub const PAGERDUTY_EVENTS: &str = include_str!("../fixtures/demo/pagerduty.json
 pub const CHANGE_EVENTS: &str = include_str!("../fixtures/demo/changes.json");
 /// OpenLineage RunEvents: the fee-assistant's inference runs, the index rebuild, decoys.
 pub const LINEAGE_EVENTS: &str = include_str!("../fixtures/demo/lineage.jsonl");
+/// Past incidents (the labelled history fixture), for families and the monthly report.
+pub const HISTORY: &str = include_str!("../fixtures/history/incidents.jsonl");
 /// The incident whose postmortem the demo prints in full.
 pub const FEATURED: &str = "PPAY42X";
 
@@ -39,9 +42,13 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let app = Application::build(config, listener).await?;
     let base = format!("http://{}", app.local_addr());
+    let store = app.state().store.clone();
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
-    let result = tour(&base).await;
+    let result = match tour(&base).await {
+        Ok(code) => history_tour(&base, &store).await.map(|()| code),
+        Err(e) => Err(e),
+    };
     shutdown.cancel();
     let _ = server.await;
     result
@@ -157,6 +164,63 @@ async fn tour(base: &str) -> anyhow::Result<ExitCode> {
     }
     eprintln!("demo finished in {:.1} s", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the bundled history, then shows its families and the latest month's report, through the
+/// API.
+async fn history_tour(base: &str, store: &crate::store::Store) -> anyhow::Result<()> {
+    let config = Config::default();
+    let mut latest = i64::MIN;
+    let mut n = 0;
+    for line in HISTORY.lines().filter(|l| !l.trim().is_empty()) {
+        let record = crate::import::parse_record(line, &config)
+            .map_err(|e| anyhow::anyhow!("bundled history: {e}"))?;
+        latest = latest.max(record.triggered_at);
+        store.import_record(&record).await?;
+        n += 1;
+    }
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let families: serde_json::Value = http
+        .post(format!("{base}/api/families/recompute"))
+        .bearer_auth(API)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    println!("---\nIncident families over the bundled history ({n} past incidents) and today's:");
+    for f in families["families"].as_array().into_iter().flatten() {
+        println!(
+            "- {} {} ({} incidents; e.g. {})",
+            f["id"].as_str().unwrap_or("?"),
+            f["label"].as_str().unwrap_or("?"),
+            f["size"],
+            f["representatives"]
+                .as_array()
+                .map(|r| r
+                    .iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default()
+        );
+    }
+    let month = crate::report::Month::of(latest);
+    let report: crate::report::Report = http
+        .get(format!("{base}/api/reports/{month}"))
+        .bearer_auth(API)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    println!(
+        "---\nMonthly report {month}: {}\n(the full report: `postmortem report --month {month} --format html`)",
+        report.summary()
+    );
+    Ok(())
 }
 
 async fn wait_for_draft(

@@ -65,6 +65,7 @@ pub fn history(n: usize) -> Vec<SearchDoc> {
                     .unwrap_or_default(),
                 change_kinds: Vec::new(),
                 triggered_at: i as i64,
+                drafted: false,
             }
         })
         .collect()

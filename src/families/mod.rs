@@ -157,8 +157,25 @@ pub fn compute(
     }
 }
 
-/// The weighted terms a family sees of one incident: words and word pairs of its text.
+/// The weighted terms a family sees of one incident: words and word pairs of its text. A draft's
+/// prose is a template ("… min before the start, caused the incident"), so of a drafted summary or
+/// cause only what it quotes (the change or run it names) counts, beside the title.
 fn family_terms(doc: &SearchDoc) -> BTreeMap<String, f32> {
+    let quoted = |t: &Option<String>| -> Option<String> {
+        let parts: Vec<&str> = t.as_deref()?.split('"').skip(1).step_by(2).collect();
+        (!parts.is_empty()).then(|| parts.join(". "))
+    };
+    let stripped;
+    let doc = if doc.drafted {
+        stripped = SearchDoc {
+            summary: None,
+            root_cause: quoted(&doc.root_cause),
+            ..doc.clone()
+        };
+        &stripped
+    } else {
+        doc
+    };
     doc.weighted_terms()
         .into_iter()
         .filter(|(t, _)| {

@@ -245,9 +245,9 @@ pub struct ActionItems {
 pub struct RecurredAfterFix {
     pub family_id: String,
     pub label: String,
-    pub incident_id: String,
-    pub triggered_at: String,
-    /// The earlier incident whose action item was closed before this one.
+    /// This month's incidents of the family that came after one of its action items was closed.
+    pub incidents: Vec<String>,
+    /// The latest item closed before the first of them, and its incident.
     pub fixed_incident: String,
     pub action_item: String,
     pub closed_at: String,
@@ -614,19 +614,24 @@ pub fn compute(
                 .filter(|(c, _, _)| *c < i.triggered_at)
                 .max_by_key(|(c, _, _)| *c)
         {
-            recurred_after_fix.push(RecurredAfterFix {
-                family_id: f.clone(),
-                label: inputs
-                    .families
-                    .get(f)
-                    .map(|x| x.0.clone())
-                    .unwrap_or_default(),
-                incident_id: i.id.clone(),
-                triggered_at: fmt_time(i.triggered_at),
-                fixed_incident: fixed.id.clone(),
-                action_item: item.to_string(),
-                closed_at: fmt_time(*closed_at),
-            });
+            match recurred_after_fix
+                .iter_mut()
+                .find(|r: &&mut RecurredAfterFix| &r.family_id == f)
+            {
+                Some(r) => r.incidents.push(i.id.clone()),
+                None => recurred_after_fix.push(RecurredAfterFix {
+                    family_id: f.clone(),
+                    label: inputs
+                        .families
+                        .get(f)
+                        .map(|x| x.0.clone())
+                        .unwrap_or_default(),
+                    incidents: vec![i.id.clone()],
+                    fixed_incident: fixed.id.clone(),
+                    action_item: item.to_string(),
+                    closed_at: fmt_time(*closed_at),
+                }),
+            }
         }
         for a in &i.action_items {
             if let Some(c) = a.closed_at.filter(|_| a.done) {
@@ -638,6 +643,12 @@ pub fn compute(
         }
     }
 
+    recurred_after_fix.sort_by(|a, b| {
+        b.incidents
+            .len()
+            .cmp(&a.incidents.len())
+            .then_with(|| a.family_id.cmp(&b.family_id))
+    });
     let previous_month = PreviousMonth {
         month: month.previous().to_string(),
         incidents: prev.len(),
@@ -724,7 +735,7 @@ impl Report {
         }
         if !self.recurred_after_fix.is_empty() {
             s.push_str(&format!(
-                " {} incidents recurred after their family's action items were closed.",
+                " {} families came back after their action items were closed.",
                 self.recurred_after_fix.len()
             ));
         }

@@ -19,6 +19,8 @@ pub struct SearchDoc {
     pub action_items: Vec<String>,
     pub change_kinds: Vec<String>,
     pub triggered_at: i64,
+    /// The summary or root cause is a draft's, not written by people.
+    pub drafted: bool,
 }
 
 /// Field weights.

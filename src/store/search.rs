@@ -55,6 +55,10 @@ impl Store {
                 kinds.sort();
                 kinds.dedup();
                 let updated_at: i64 = row.try_get("updated_at")?;
+                let own_summary: Option<String> = row.try_get("summary")?;
+                let own_cause: Option<String> = row.try_get("root_cause")?;
+                let is_drafted = (own_summary.is_none() && drafted.summary.is_some())
+                    || (own_cause.is_none() && drafted.cause.is_some());
                 let id: String = row.try_get("id")?;
                 after = (updated_at, id.clone());
                 out.push((
@@ -62,12 +66,8 @@ impl Store {
                         id,
                         title: row.try_get("title")?,
                         service: row.try_get("service")?,
-                        summary: row
-                            .try_get::<Option<String>, _>("summary")?
-                            .or(drafted.summary),
-                        root_cause: row
-                            .try_get::<Option<String>, _>("root_cause")?
-                            .or(drafted.cause),
+                        summary: own_summary.or(drafted.summary),
+                        root_cause: own_cause.or(drafted.cause),
                         resolution: row.try_get("resolution")?,
                         action_items: extra
                             .action_items
@@ -78,6 +78,7 @@ impl Store {
                             })
                             .collect(),
                         change_kinds: kinds,
+                        drafted: is_drafted,
                         triggered_at: row.try_get("triggered_at")?,
                     },
                     updated_at,
