@@ -6,7 +6,6 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
@@ -549,34 +548,6 @@ async fn the_monthly_report_matches_the_data() {
     app.stop().await;
 }
 
-#[derive(Clone, Default)]
-struct FakeSlack {
-    posts: Arc<Mutex<Vec<Value>>>,
-}
-
-async fn post_message(
-    axum::extract::State(s): axum::extract::State<FakeSlack>,
-    body: String,
-) -> axum::Json<Value> {
-    let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    s.posts.lock().unwrap().push(v.clone());
-    axum::Json(
-        json!({"ok": true, "channel": v["channel"], "ts": "1767229999.000100",
-        "message": {"type": "message", "text": v["text"], "ts": "1767229999.000100"}}),
-    )
-}
-
-async fn fake_slack() -> (String, FakeSlack) {
-    let s = FakeSlack::default();
-    let router = axum::Router::new()
-        .route("/api/chat.postMessage", axum::routing::post(post_message))
-        .with_state(s.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/api", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    (url, s)
-}
-
 #[tokio::test]
 async fn a_scheduled_report_missed_while_down_is_caught_up_and_announced_once() {
     let (db, _dir) = fresh_database().await;
@@ -607,7 +578,7 @@ async fn a_scheduled_report_missed_while_down_is_caught_up_and_announced_once() 
         .unwrap();
     store.close().await;
 
-    let (slack_url, slack) = fake_slack().await;
+    let (slack_url, slack) = common::slack::start().await;
     let adjust = |c: &mut postmortem::config::Config| {
         c.slack_bot_token = Some("xoxb-test".to_string().into());
         c.slack_api_url = slack_url.clone();
@@ -630,7 +601,7 @@ async fn a_scheduled_report_missed_while_down_is_caught_up_and_announced_once() 
     assert!(stored.scheduled);
     assert_eq!(stored.body["incidents"], 1);
     {
-        let posts = slack.posts.lock().unwrap();
+        let posts = slack.posts();
         assert_eq!(posts.len(), 1, "{posts:?}");
         assert_eq!(posts[0]["channel"], "CREPORTS");
         let text = posts[0]["text"].as_str().unwrap();
@@ -645,7 +616,7 @@ async fn a_scheduled_report_missed_while_down_is_caught_up_and_announced_once() 
     // A restart does not announce the same month again.
     let app = spawn_at(&db, adjust).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(slack.posts.lock().unwrap().len(), 1);
+    assert_eq!(slack.posts().len(), 1);
     app.stop().await;
 }
 

@@ -90,3 +90,45 @@ async fn two_replicas_share_the_drafts_with_no_duplicates() {
     b.stop().await;
     a.stop().await;
 }
+
+#[tokio::test]
+async fn two_replicas_run_a_scheduled_report_once() {
+    let (db, _dir) = fresh_database().await;
+    let store = postmortem::store::Store::connect(&db).await.unwrap();
+    // Installed long ago, down at the last scheduled time: both replicas start and catch it up.
+    store.set_state("report_schedule_since", "0").await.unwrap();
+    store.close().await;
+    let (slack_url, slack) = common::slack::start().await;
+    let adjust = |c: &mut postmortem::config::Config| {
+        c.slack_bot_token = Some("xoxb-test".to_string().into());
+        c.slack_api_url = slack_url.clone();
+        c.slack_report_channel = Some("CREPORTS".into());
+    };
+    let (a, b) = tokio::join!(spawn_at(&db, adjust), spawn_at(&db, adjust));
+    let cron: croner::Cron = "0 9 1 * *".parse().unwrap();
+    let due = cron
+        .find_previous_occurrence(&chrono::Utc::now(), true)
+        .unwrap();
+    let month = postmortem::report::Month::of(due.timestamp_millis())
+        .previous()
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while slack.posts().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Give the other replica time to (wrongly) announce too.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let posts = slack.posts();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert!(
+        posts[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("Reliability report: {month}")),
+        "{posts:?}"
+    );
+    let stored = a.store.stored_report(&month).await.unwrap().unwrap();
+    assert!(stored.scheduled && stored.announced_at.is_some());
+    a.stop().await;
+    b.stop().await;
+}

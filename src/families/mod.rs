@@ -415,8 +415,8 @@ fn reduce(rows: &[Vec<(u32, f32)>], vocabulary: &[String], p: &Params) -> Array2
     };
     let keep = components.min(values.len());
     let mut u_sigma = Array2::<f64>::zeros((q.ncols(), keep));
-    for j in 0..keep {
-        let sigma = values[j].max(0.0).sqrt();
+    for (j, value) in values.iter().enumerate().take(keep) {
+        let sigma = value.max(0.0).sqrt();
         u_sigma.column_mut(j).assign(&(&vectors.column(j) * sigma));
     }
     normalise(q.dot(&u_sigma).mapv(|x| x as f32))
@@ -627,6 +627,15 @@ pub fn silhouette(dist: &[f32], labels: &[usize], k: usize) -> (f32, f32) {
     (mean as f32, (var / n as f64).sqrt() as f32)
 }
 
+/// One k's clustering of the sample.
+struct Model {
+    k: usize,
+    score: f32,
+    error: f32,
+    labels: Array1<usize>,
+    centroids: Array2<f32>,
+}
+
 /// Chooses k by silhouette on a sample; returns k, the silhouette per k and every incident's
 /// family index.
 fn cluster(x: &Array2<f32>, p: &Params) -> (usize, Vec<(usize, f32)>, Vec<usize>) {
@@ -641,7 +650,7 @@ fn cluster(x: &Array2<f32>, p: &Params) -> (usize, Vec<(usize, f32)>, Vec<usize>
     let k_lo = p.k_min.max(2);
     let k_hi = p.k_max.min(s / 2).max(k_lo);
     let mut scores = Vec::new();
-    let mut models: Vec<(usize, f32, f32, Array1<usize>, Array2<f32>)> = Vec::new();
+    let mut models: Vec<Model> = Vec::new();
     for k in k_lo..=k_hi {
         let seed = p.seed.wrapping_add(k as u64);
         let Some((labels, centroids, _)) = fit_best(xs.view(), k, p.n_runs, p, seed) else {
@@ -649,16 +658,27 @@ fn cluster(x: &Array2<f32>, p: &Params) -> (usize, Vec<(usize, f32)>, Vec<usize>
         };
         let (score, error) = silhouette(&dist, labels.as_slice().unwrap_or(&labels.to_vec()), k);
         scores.push((k, score));
-        models.push((k, score, error, labels, centroids));
+        models.push(Model {
+            k,
+            score,
+            error,
+            labels,
+            centroids,
+        });
     }
     // The one-standard-error rule: the smallest k whose silhouette is within one standard error
     // of the best, so a tie within the noise of the sample does not split a family to make a
     // small cluster of vague incidents.
-    let Some(top) = models.iter().max_by(|a, b| a.1.total_cmp(&b.1)) else {
+    let Some(top) = models.iter().max_by(|a, b| a.score.total_cmp(&b.score)) else {
         return (1, scores, vec![0; n]);
     };
-    let floor = top.1 - top.2;
-    let Some((k, _, _, sample_labels, centroids)) = models.into_iter().find(|m| m.1 >= floor)
+    let floor = top.score - top.error;
+    let Some(Model {
+        k,
+        labels: sample_labels,
+        centroids,
+        ..
+    }) = models.into_iter().find(|m| m.score >= floor)
     else {
         return (1, scores, vec![0; n]);
     };
@@ -866,6 +886,58 @@ fn assign_ids(
         .collect()
 }
 
+/// Recomputes families over every stored incident and stores the run.
+pub async fn recompute(
+    store: &crate::store::Store,
+    params: &Params,
+) -> anyhow::Result<(i64, Computed)> {
+    let (_, watermark) = store.incidents_watermark().await?;
+    let docs: Vec<SearchDoc> = store
+        .search_docs_since(i64::MIN)
+        .await?
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
+    let (previous, next) = store.family_matching_state().await?;
+    let p = params.clone();
+    let started = std::time::Instant::now();
+    let computed = tokio::task::spawn_blocking(move || compute(&docs, &previous, next, &p))
+        .await
+        .map_err(|e| anyhow::anyhow!("computing families failed: {e}"))?;
+    let detail = serde_json::json!({
+        "silhouette": computed.silhouette,
+        "params": params,
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    let run = store
+        .save_family_run(&computed, watermark, crate::domain::now_millis(), &detail)
+        .await?;
+    tracing::info!(
+        run,
+        incidents = computed.incidents,
+        k = computed.k,
+        retired = computed.retired.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "incident families computed"
+    );
+    Ok((run, computed))
+}
+
+/// Recomputes families when incidents were added or changed since the last run.
+pub async fn recompute_if_stale(
+    store: &crate::store::Store,
+    params: &Params,
+) -> anyhow::Result<Option<(i64, Computed)>> {
+    let (count, watermark) = store.incidents_watermark().await?;
+    if let Some(run) = store.latest_family_run().await?
+        && run.incidents == count
+        && run.watermark >= watermark
+    {
+        return Ok(None);
+    }
+    recompute(store, params).await.map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -954,56 +1026,4 @@ mod tests {
         assert!(new.incident_ids.iter().all(|i| i.starts_with('C')));
         assert!(second.retired.is_empty());
     }
-}
-
-/// Recomputes families over every stored incident and stores the run.
-pub async fn recompute(
-    store: &crate::store::Store,
-    params: &Params,
-) -> anyhow::Result<(i64, Computed)> {
-    let (_, watermark) = store.incidents_watermark().await?;
-    let docs: Vec<SearchDoc> = store
-        .search_docs_since(i64::MIN)
-        .await?
-        .into_iter()
-        .map(|(d, _)| d)
-        .collect();
-    let (previous, next) = store.family_matching_state().await?;
-    let p = params.clone();
-    let started = std::time::Instant::now();
-    let computed = tokio::task::spawn_blocking(move || compute(&docs, &previous, next, &p))
-        .await
-        .map_err(|e| anyhow::anyhow!("computing families failed: {e}"))?;
-    let detail = serde_json::json!({
-        "silhouette": computed.silhouette,
-        "params": params,
-        "seconds": started.elapsed().as_secs_f64(),
-    });
-    let run = store
-        .save_family_run(&computed, watermark, crate::domain::now_millis(), &detail)
-        .await?;
-    tracing::info!(
-        run,
-        incidents = computed.incidents,
-        k = computed.k,
-        retired = computed.retired.len(),
-        seconds = started.elapsed().as_secs_f64(),
-        "incident families computed"
-    );
-    Ok((run, computed))
-}
-
-/// Recomputes families when incidents were added or changed since the last run.
-pub async fn recompute_if_stale(
-    store: &crate::store::Store,
-    params: &Params,
-) -> anyhow::Result<Option<(i64, Computed)>> {
-    let (count, watermark) = store.incidents_watermark().await?;
-    if let Some(run) = store.latest_family_run().await?
-        && run.incidents == count
-        && run.watermark >= watermark
-    {
-        return Ok(None);
-    }
-    recompute(store, params).await.map(Some)
 }

@@ -5,6 +5,7 @@
 
 pub mod openai;
 pub mod prometheus;
+pub mod slack;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
