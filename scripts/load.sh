@@ -14,7 +14,7 @@ PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 SECRET=load-secret
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 cargo build --release --quiet
-BIN=target/release/postmortem
+BIN=${CARGO_TARGET_DIR:-target}/release/postmortem
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 

@@ -74,6 +74,8 @@ pub type TermVector = Vec<(String, f32)>;
 pub struct Previous {
     pub id: String,
     pub centroid: TermVector,
+    /// Its incidents, sorted.
+    pub members: Vec<String>,
 }
 
 /// One family of this run.
@@ -210,7 +212,7 @@ impl Tfidf {
         }
         // Terms in one incident only cannot group anything; terms in most say nothing.
         let min_df = if n >= 20 { 2 } else { 1 };
-        let max_df = ((n as f32) * 0.5).max(2.0) as u32;
+        let max_df = if n >= 20 { n as u32 / 2 } else { n as u32 };
         let vocabulary: Vec<String> = df
             .iter()
             .filter(|&(_, &d)| d >= min_df && d <= max_df)
@@ -834,8 +836,31 @@ pub fn family_id(number: u64) -> String {
     format!("F-{number:04}")
 }
 
-/// Gives each family the id of the previous family it matches best (greedy by similarity), or a
-/// new one; returns the previous ids left unmatched.
+/// Jaccard overlap of two sorted id lists.
+fn jaccard(a: &[String], b: &[String]) -> f32 {
+    let (mut i, mut j, mut both) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                both += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.len() + b.len() - both;
+    if union == 0 {
+        0.0
+    } else {
+        both as f32 / union as f32
+    }
+}
+
+/// Gives each family the id of the previous family it matches best (greedy by similarity: the
+/// larger of the term-space centroid cosine and the overlap of their incidents), or a new one;
+/// returns the previous ids left unmatched.
 fn assign_ids(
     families: &mut [Family],
     previous: &[Previous],
@@ -844,8 +869,10 @@ fn assign_ids(
 ) -> Vec<String> {
     let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
     for (i, f) in families.iter().enumerate() {
+        let mut members = f.incident_ids.clone();
+        members.sort();
         for (j, old) in previous.iter().enumerate() {
-            let s = term_cosine(&f.centroid, &old.centroid);
+            let s = term_cosine(&f.centroid, &old.centroid).max(jaccard(&members, &old.members));
             if s >= threshold {
                 pairs.push((s, i, j));
             }
@@ -886,41 +913,59 @@ fn assign_ids(
         .collect()
 }
 
-/// Recomputes families over every stored incident and stores the run.
+/// One computation at a time in a process (the schedule, imports and the API may all ask).
+static RECOMPUTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Recomputes families over every stored incident and stores the run. A run is saved only on the
+/// run it matched its ids against; when another process stored one meanwhile, it is redone.
 pub async fn recompute(
     store: &crate::store::Store,
     params: &Params,
 ) -> anyhow::Result<(i64, Computed)> {
-    let (_, watermark) = store.incidents_watermark().await?;
-    let docs: Vec<SearchDoc> = store
-        .search_docs_since(i64::MIN)
-        .await?
-        .into_iter()
-        .map(|(d, _)| d)
-        .collect();
-    let (previous, next) = store.family_matching_state().await?;
-    let p = params.clone();
-    let started = std::time::Instant::now();
-    let computed = tokio::task::spawn_blocking(move || compute(&docs, &previous, next, &p))
-        .await
-        .map_err(|e| anyhow::anyhow!("computing families failed: {e}"))?;
-    let detail = serde_json::json!({
-        "silhouette": computed.silhouette,
-        "params": params,
-        "seconds": started.elapsed().as_secs_f64(),
-    });
-    let run = store
-        .save_family_run(&computed, watermark, crate::domain::now_millis(), &detail)
-        .await?;
-    tracing::info!(
-        run,
-        incidents = computed.incidents,
-        k = computed.k,
-        retired = computed.retired.len(),
-        seconds = started.elapsed().as_secs_f64(),
-        "incident families computed"
-    );
-    Ok((run, computed))
+    let _one = RECOMPUTING.lock().await;
+    for _ in 0..3 {
+        let (_, watermark) = store.incidents_watermark().await?;
+        let docs: Vec<SearchDoc> = store
+            .search_docs_since(i64::MIN)
+            .await?
+            .into_iter()
+            .map(|(d, _)| d)
+            .collect();
+        let (previous, next, base) = store.family_matching_state().await?;
+        let p = params.clone();
+        let started = std::time::Instant::now();
+        let computed = tokio::task::spawn_blocking(move || compute(&docs, &previous, next, &p))
+            .await
+            .map_err(|e| anyhow::anyhow!("computing families failed: {e}"))?;
+        let detail = serde_json::json!({
+            "silhouette": computed.silhouette,
+            "params": params,
+            "seconds": started.elapsed().as_secs_f64(),
+        });
+        let Some(run) = store
+            .save_family_run(
+                &computed,
+                base,
+                watermark,
+                crate::domain::now_millis(),
+                &detail,
+            )
+            .await?
+        else {
+            tracing::info!("another process stored families meanwhile; computing again on its run");
+            continue;
+        };
+        tracing::info!(
+            run,
+            incidents = computed.incidents,
+            k = computed.k,
+            retired = computed.retired.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "incident families computed"
+        );
+        return Ok((run, computed));
+    }
+    anyhow::bail!("families kept changing under this computation (other replicas); try again")
 }
 
 /// Recomputes families when incidents were added or changed since the last run.
@@ -997,9 +1042,14 @@ mod tests {
         let previous: Vec<Previous> = first
             .families
             .iter()
-            .map(|f| Previous {
-                id: f.id.clone(),
-                centroid: f.centroid.clone(),
+            .map(|f| {
+                let mut members = f.incident_ids.clone();
+                members.sort();
+                Previous {
+                    id: f.id.clone(),
+                    centroid: f.centroid.clone(),
+                    members,
+                }
             })
             .collect();
         let mut more = docs.clone();
@@ -1025,5 +1075,30 @@ mod tests {
         assert_eq!(new.id, "F-0003");
         assert!(new.incident_ids.iter().all(|i| i.starts_with('C')));
         assert!(second.retired.is_empty());
+    }
+
+    #[test]
+    fn a_family_whose_words_changed_keeps_its_id_by_its_incidents() {
+        let docs = two_kinds();
+        let run = compute(&docs, &[], 1, &Params::default());
+        let previous: Vec<Previous> = run
+            .families
+            .iter()
+            .map(|f| {
+                let mut members = f.incident_ids.clone();
+                members.sort();
+                Previous {
+                    id: format!("OLD-{}", &f.incident_ids[0][..1]),
+                    // Words nothing shares any more.
+                    centroid: vec![("unrelated".into(), 1.0)],
+                    members,
+                }
+            })
+            .collect();
+        let again = compute(&docs, &previous, 9, &Params::default());
+        let mut ids: Vec<&str> = again.families.iter().map(|f| f.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["OLD-A", "OLD-B"]);
+        assert!(again.retired.is_empty());
     }
 }

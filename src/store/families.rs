@@ -95,21 +95,31 @@ impl Store {
         .transpose()
     }
 
-    /// The active families' term-space centroids, and the first free family number.
-    pub async fn family_matching_state(&self) -> Result<(Vec<Previous>, u64)> {
+    /// The active families' term-space centroids, the first free family number, and the latest
+    /// run (the base a new run must be saved on).
+    pub async fn family_matching_state(&self) -> Result<(Vec<Previous>, u64, i64)> {
+        let base = sqlx::query("SELECT COALESCE(MAX(run), 0) AS n FROM family_runs")
+            .fetch_one(self.pool())
+            .await?
+            .try_get::<i64, _>("n")?;
         let rows =
             sqlx::query("SELECT id, centroid FROM families WHERE retired_at IS NULL ORDER BY id")
                 .fetch_all(self.pool())
                 .await?;
+        let mut members = self.family_members().await?;
         let previous = rows
             .iter()
             .map(|r| {
+                let id: String = r.try_get("id")?;
+                let mut members = members.remove(&id).unwrap_or_default();
+                members.sort();
                 Ok(Previous {
-                    id: r.try_get("id")?,
                     centroid: json_col::<TermVector>(
                         &r.try_get::<String, _>("centroid")?,
                         "families.centroid",
                     )?,
+                    id,
+                    members,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -117,23 +127,29 @@ impl Store {
             .fetch_one(self.pool())
             .await?;
         let next = row.try_get::<i64, _>("n")? as u64 + 1;
-        Ok((previous, next))
+        Ok((previous, next, base))
     }
 
-    /// Stores a run: its families (new or updated), the retired ones, and the new membership.
+    /// Stores a run computed against run `base`: its families (new or updated), the retired
+    /// ones, and the new membership. `None` when another run was stored since `base` (by another
+    /// process): the computation matched stale families and must be redone.
     pub async fn save_family_run(
         &self,
         computed: &Computed,
+        base: i64,
         watermark: Millis,
         at: Millis,
         detail: &serde_json::Value,
-    ) -> Result<i64> {
+    ) -> Result<Option<i64>> {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT COALESCE(MAX(run), 0) AS n FROM family_runs")
             .fetch_one(&mut *tx)
             .await?;
-        let run = row.try_get::<i64, _>("n")? + 1;
-        sqlx::query(
+        if row.try_get::<i64, _>("n")? != base {
+            return Ok(None);
+        }
+        let run = base + 1;
+        let inserted = sqlx::query(
             "INSERT INTO family_runs (run, computed_at, incidents, k, watermark, detail) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -144,7 +160,14 @@ impl Store {
         .bind(watermark)
         .bind(detail.to_string())
         .execute(&mut *tx)
-        .await?;
+        .await;
+        match inserted {
+            Ok(_) => {}
+            // Another writer stored run `base + 1` first (PostgreSQL's row locks let both read
+            // the same base): the same as a stale base.
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
         for f in &computed.families {
             let number: i64 =
                 f.id.trim_start_matches("F-")
@@ -214,7 +237,7 @@ impl Store {
             q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(run)
+        Ok(Some(run))
     }
 
     /// Families with their members; retired ones too when asked.
