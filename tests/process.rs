@@ -116,6 +116,7 @@ async fn a_sigkill_under_load_loses_no_acknowledged_event_and_pending_drafts_com
     }
     let acked = acked.lock().await.clone();
     assert!(acked.len() >= 150);
+    let restarted = Instant::now();
 
     let mut server = serve(&db, port);
     wait_healthy(&http, &base).await;
@@ -144,6 +145,10 @@ async fn a_sigkill_under_load_loses_no_acknowledged_event_and_pending_drafts_com
             "acknowledged {wanted} lost"
         );
     }
+    eprintln!(
+        "SIGKILL: {} webhooks acknowledged before the kill, all present after the restart",
+        acked.len()
+    );
     // Every acknowledged resolution had a draft scheduled; they complete after the restart.
     let deadline = Instant::now() + Duration::from_secs(60);
     for (inc, _, resolved) in acked.iter().filter(|a| a.2) {
@@ -163,6 +168,11 @@ async fn a_sigkill_under_load_loses_no_acknowledged_event_and_pending_drafts_com
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+    eprintln!(
+        "SIGKILL: {} pending drafts completed {:.1} s after the restart",
+        acked.iter().filter(|a| a.2).count(),
+        restarted.elapsed().as_secs_f64()
+    );
     server.kill().unwrap();
     server.wait().unwrap();
 }
