@@ -339,14 +339,7 @@ async fn a_reviewer_takes_a_draft_to_published_in_headless_chromium() {
     let driver = start_chromedriver().await;
     let app = spawn_app().await;
     drafted_incident(&app, "PBROW1").await;
-    let families = app
-        .http
-        .post(format!("{}/api/families/recompute", app.base))
-        .bearer_auth(API_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(families.status(), StatusCode::OK);
+    app.recompute_families().await;
     let client = open_browser(&driver).await;
     let outcome = review_in_the_browser(&client, &app).await;
     if let Err(msg) = &outcome {

@@ -147,29 +147,13 @@ async fn ids_are_kept_when_history_grows_and_new_kinds_get_new_ids() {
         let r = postmortem::import::parse_record(line, &config).unwrap();
         app.store.import_record(&r).await.unwrap();
     }
-    let resp = app
-        .http
-        .post(format!("{}/api/families/recompute", app.base))
-        .bearer_auth(API_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let before: Value = resp.json().await.unwrap();
+    let before = app.recompute_families().await;
     let old = membership(&before);
     for line in &later {
         let r = postmortem::import::parse_record(line, &config).unwrap();
         app.store.import_record(&r).await.unwrap();
     }
-    let resp = app
-        .http
-        .post(format!("{}/api/families/recompute", app.base))
-        .bearer_auth(API_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let after = membership(&resp.json::<Value>().await.unwrap());
+    let after = membership(&app.recompute_families().await);
     // Each family of the first run keeps its id, with (nearly all) its incidents.
     for (id, members) in &old {
         let now = after
@@ -348,15 +332,7 @@ async fn the_monthly_report_matches_the_data() {
         let r = postmortem::import::parse_record(line, &config).unwrap();
         app.store.import_record(&r).await.unwrap();
     }
-    let resp = app
-        .http
-        .post(format!("{}/api/families/recompute", app.base))
-        .bearer_auth(API_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let families = membership(&resp.json::<Value>().await.unwrap());
+    let families = membership(&app.recompute_families().await);
     let family_of = |id: &str| {
         families
             .iter()

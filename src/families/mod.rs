@@ -997,6 +997,17 @@ mod tests {
         }
     }
 
+    /// A run's family as the next run sees it.
+    fn previous(f: &Family, id: String, centroid: TermVector) -> Previous {
+        let mut members = f.incident_ids.clone();
+        members.sort();
+        Previous {
+            id,
+            centroid,
+            members,
+        }
+    }
+
     fn two_kinds() -> Vec<SearchDoc> {
         let mut docs = Vec::new();
         for i in 0..12 {
@@ -1042,15 +1053,7 @@ mod tests {
         let previous: Vec<Previous> = first
             .families
             .iter()
-            .map(|f| {
-                let mut members = f.incident_ids.clone();
-                members.sort();
-                Previous {
-                    id: f.id.clone(),
-                    centroid: f.centroid.clone(),
-                    members,
-                }
-            })
+            .map(|f| previous(f, f.id.clone(), f.centroid.clone()))
             .collect();
         let mut more = docs.clone();
         for i in 0..12 {
@@ -1085,14 +1088,9 @@ mod tests {
             .families
             .iter()
             .map(|f| {
-                let mut members = f.incident_ids.clone();
-                members.sort();
-                Previous {
-                    id: format!("OLD-{}", &f.incident_ids[0][..1]),
-                    // Words nothing shares any more.
-                    centroid: vec![("unrelated".into(), 1.0)],
-                    members,
-                }
+                // Words nothing shares any more.
+                let words = vec![("unrelated".into(), 1.0)];
+                previous(f, format!("OLD-{}", &f.incident_ids[0][..1]), words)
             })
             .collect();
         let again = compute(&docs, &previous, 9, &Params::default());

@@ -45,6 +45,38 @@ fn from_row(r: &AnyRow) -> Result<StoredPostmortem> {
     })
 }
 
+/// Inserts `p` as revision `revision` (its body carries the number too), inside `tx`.
+pub(super) async fn insert_revision(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    p: &StoredPostmortem,
+    revision: i64,
+) -> Result<()> {
+    let mut body = p.body.clone();
+    if let Some(o) = body.as_object_mut() {
+        o.insert("revision".into(), revision.into());
+    }
+    sqlx::query(
+        "INSERT INTO postmortems (incident_id, revision, status, drafter, model, prompt_version, \
+         evidence_hash, trace_id, author, generated_at, body, markdown) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&p.incident_id)
+    .bind(revision)
+    .bind(&p.status)
+    .bind(&p.drafter)
+    .bind(p.model.as_deref())
+    .bind(p.prompt_version.as_deref())
+    .bind(&p.evidence_hash)
+    .bind(&p.trace_id)
+    .bind(p.author.as_deref())
+    .bind(p.generated_at)
+    .bind(body.to_string())
+    .bind(&p.markdown)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Stores `p` as the incident's next revision and returns its number.
     pub async fn add_postmortem_revision(&self, p: &StoredPostmortem) -> Result<i64> {
@@ -65,29 +97,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let revision: i64 = row.try_get::<i64, _>("n")? + 1;
-        let mut body = p.body.clone();
-        if let Some(o) = body.as_object_mut() {
-            o.insert("revision".into(), revision.into());
-        }
-        sqlx::query(
-            "INSERT INTO postmortems (incident_id, revision, status, drafter, model, prompt_version, \
-             evidence_hash, trace_id, author, generated_at, body, markdown) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(&p.incident_id)
-        .bind(revision)
-        .bind(&p.status)
-        .bind(&p.drafter)
-        .bind(p.model.as_deref())
-        .bind(p.prompt_version.as_deref())
-        .bind(&p.evidence_hash)
-        .bind(&p.trace_id)
-        .bind(p.author.as_deref())
-        .bind(p.generated_at)
-        .bind(body.to_string())
-        .bind(&p.markdown)
-        .execute(&mut *tx)
-        .await?;
+        insert_revision(&mut tx, p, revision).await?;
         tx.commit().await?;
         Ok(revision)
     }

@@ -168,29 +168,7 @@ impl Store {
             return Ok(Err(Stale::Revision(current)));
         }
         let revision = current + 1;
-        let mut body = p.body.clone();
-        if let Some(o) = body.as_object_mut() {
-            o.insert("revision".into(), revision.into());
-        }
-        sqlx::query(
-            "INSERT INTO postmortems (incident_id, revision, status, drafter, model, prompt_version, \
-             evidence_hash, trace_id, author, generated_at, body, markdown) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(&p.incident_id)
-        .bind(revision)
-        .bind(&p.status)
-        .bind(&p.drafter)
-        .bind(p.model.as_deref())
-        .bind(p.prompt_version.as_deref())
-        .bind(&p.evidence_hash)
-        .bind(&p.trace_id)
-        .bind(p.author.as_deref())
-        .bind(p.generated_at)
-        .bind(body.to_string())
-        .bind(&p.markdown)
-        .execute(&mut *tx)
-        .await?;
+        super::postmortems::insert_revision(&mut tx, p, revision).await?;
         let mut event = event.clone();
         event.revision = Some(revision);
         insert_event(&mut tx, &event).await?;

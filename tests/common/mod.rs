@@ -222,6 +222,19 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `POST /api/families/recompute`: the families computed now (asserts 200).
+    pub async fn recompute_families(&self) -> Value {
+        let r = self
+            .http
+            .post(format!("{}/api/families/recompute", self.base))
+            .bearer_auth(API_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json().await.unwrap()
+    }
+
     pub async fn get_json(&self, path: &str) -> Value {
         let r = self.get(path).await;
         let status = r.status();
