@@ -50,6 +50,21 @@ impl std::fmt::Debug for Templates {
     }
 }
 
+/// A template's text: the file `name` in `dir` when there is one, else the built-in text.
+pub(crate) fn source(
+    dir: Option<&Path>,
+    name: &str,
+    builtin: &str,
+) -> Result<String, TemplateError> {
+    match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
+        Some(path) => std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
+            path: path.display().to_string(),
+            source,
+        }),
+        None => Ok(builtin.to_string()),
+    }
+}
+
 pub(crate) fn error_chain(e: &tera::Error) -> String {
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(e);
@@ -71,15 +86,7 @@ impl Templates {
         tera.register_filter("minutes", minutes);
         tera.register_filter("percent", percent);
         for (name, builtin) in BUILTIN {
-            let text = match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
-                Some(path) => {
-                    std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
-                        path: path.display().to_string(),
-                        source,
-                    })?
-                }
-                None => builtin.to_string(),
-            };
+            let text = source(dir, name, builtin)?;
             tera.add_raw_template(name, &text)
                 .map_err(|e| TemplateError::Invalid {
                     name: name.to_string(),

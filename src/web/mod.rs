@@ -15,7 +15,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use tera::{Context, Tera};
 
-use crate::draft::render::{TemplateError, error_chain};
+use crate::draft::render::{TemplateError, error_chain, source};
 use crate::http::error::Error;
 use crate::http::{AppState, Router};
 
@@ -75,16 +75,7 @@ impl Pages {
         tera.autoescape_on(vec![".html.tera"]);
         let mut sources = Vec::new();
         for (name, builtin) in BUILTIN {
-            let text = match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
-                Some(path) => {
-                    std::fs::read_to_string(&path).map_err(|source| TemplateError::Read {
-                        path: path.display().to_string(),
-                        source,
-                    })?
-                }
-                None => builtin.to_string(),
-            };
-            sources.push((*name, text));
+            sources.push((*name, source(dir, name, builtin)?));
         }
         tera.add_raw_templates(sources)
             .map_err(|e| TemplateError::Invalid {
