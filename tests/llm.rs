@@ -470,7 +470,8 @@ async fn each_draft_emits_openlineage_start_and_complete_that_validate() {
     )
     .await;
 
-    let schema: Value = serde_json::from_str(&reference("openlineage/OpenLineage.json")).unwrap();
+    let schema: Value =
+        serde_json::from_str(include_str!("../src/ingest/OpenLineage.json")).unwrap();
     let validator = jsonschema::draft202012::options()
         .should_validate_formats(true)
         .build(&schema)

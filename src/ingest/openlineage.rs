@@ -191,7 +191,7 @@ mod tests {
     fn reference() -> Value {
         let p = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../shared/reference/openlineage/run_events.json"
+            "/fixtures/reference/openlineage/run_events.json"
         );
         serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
     }

@@ -254,7 +254,7 @@ mod tests {
 
     fn reference(name: &str) -> Vec<u8> {
         std::fs::read(format!(
-            "{}/../shared/reference/pagerduty/webhooks/{name}.json",
+            "{}/fixtures/reference/pagerduty/webhooks/{name}.json",
             env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap()

@@ -24,9 +24,24 @@ pub const PD_OLD_SECRET: &str = "previous-pagerduty-secret";
 pub const INGEST_TOKEN: &str = "test-ingest-token";
 pub const API_TOKEN: &str = "test-api-token";
 
+/// A vendor payload from `fixtures/reference/` (see its README for where each came from).
 pub fn reference(path: &str) -> String {
-    let p = format!("{}/../shared/reference/{path}", env!("CARGO_MANIFEST_DIR"));
+    let p = format!("{}/fixtures/reference/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("reading {p}: {e}"))
+}
+
+/// The variable CI sets so that a tool it installed but a test could not find fails that test
+/// instead of skipping it.
+pub const REQUIRE_TOOLS: &str = "POSTMORTEM_TEST_REQUIRE_TOOLS";
+
+/// Says why a test cannot run on this machine (a tool a fresh machine may lack: Prometheus,
+/// Chromium); the caller then returns, and the test passes. Panics instead when
+/// `POSTMORTEM_TEST_REQUIRE_TOOLS` is set (CI), where nothing may be skipped.
+pub fn skipped(reason: &str) {
+    if std::env::var_os(REQUIRE_TOOLS).is_some_and(|v| !v.is_empty()) {
+        panic!("{reason}, and {REQUIRE_TOOLS} is set: nothing may be skipped here");
+    }
+    eprintln!("SKIPPED: {reason}");
 }
 
 /// Compact bytes of a JSON document (the pretty files are sent as they are, too).

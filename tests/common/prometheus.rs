@@ -35,7 +35,7 @@ fn find(name: &str) -> Option<PathBuf> {
 /// the binaries are missing (CI installs them).
 pub async fn start(fixture: &str) -> Option<TestPrometheus> {
     let (Some(prometheus), Some(promtool)) = (find("prometheus"), find("promtool")) else {
-        eprintln!("SKIPPED: prometheus/promtool not found (apt-get install prometheus)");
+        super::skipped("prometheus/promtool not found (apt-get install prometheus)");
         return None;
     };
     let dir = tempfile::tempdir().unwrap();
