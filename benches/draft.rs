@@ -2,13 +2,13 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use postmortem::config::DraftingConfig;
+use postmortem::domain::Change;
 use postmortem::domain::{ChangeKind, IncidentId};
+use postmortem::domain::{Incident, TimelineEntry, merge};
+use postmortem::domain::{IncidentEvent, IncidentSnapshot};
 use postmortem::draft::evidence_drafter;
-use postmortem::draft::render::Templates;
 use postmortem::evidence::Bundle;
-use postmortem::ingest::changes::Change;
-use postmortem::ingest::pagerduty::{IncidentSnapshot, PdEvent};
-use postmortem::store::incidents::{Incident, TimelineEntry, merge};
+use postmortem::render::Templates;
 
 const T0: i64 = 1_800_000_000_000;
 
@@ -41,7 +41,7 @@ fn bundle(events: usize) -> Bundle {
             postmortem::domain::Status::Resolved,
         ),
     ] {
-        let ev = PdEvent {
+        let ev = IncidentEvent {
             event_id: kind.into(),
             event_type: format!("incident.{kind}"),
             occurred_at: at,
@@ -102,7 +102,7 @@ fn bundle(events: usize) -> Bundle {
 }
 
 fn postmortem_bench_incident(id: &IncidentId, at: i64) -> Incident {
-    postmortem::store::incidents::Incident::new_for(id, at)
+    postmortem::domain::Incident::new_for(id, at)
 }
 
 fn bench(c: &mut Criterion) {

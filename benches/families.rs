@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use linfa_clustering::KMeansInit;
 use ndarray::Array2;
-use postmortem::families::{self, Params};
-use postmortem::report::{self, Inputs, Month};
+use postmortem::domain::report::Month;
+use postmortem::patterns::families::{self, Params};
+use postmortem::patterns::report::{self, Inputs};
 use postmortem::store::reports::{ActionItem, ReportIncident};
 
 #[path = "common/mod.rs"]
@@ -76,7 +77,7 @@ fn write_npy(path: &std::path::Path, x: &Array2<f32>) {
 }
 
 /// A report's inputs: the same history as incidents over ten months, with action items.
-fn report_inputs(docs: &[postmortem::similar::index::SearchDoc]) -> Inputs {
+fn report_inputs(docs: &[postmortem::domain::SearchDoc]) -> Inputs {
     let mut rng = Rng(7);
     let start = Month::parse("2026-01").unwrap().start();
     let span = Month::parse("2026-11").unwrap().start() - start;

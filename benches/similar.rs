@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use postmortem::similar::index::Index;
+use postmortem::patterns::similar::index::Index;
 
 #[path = "common/mod.rs"]
 mod common;

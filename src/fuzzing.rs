@@ -46,7 +46,7 @@ pub fn run(target: &str, data: &[u8]) {
         }
         "import_record" => {
             if let Ok(s) = std::str::from_utf8(data) {
-                let _ = crate::import::parse_record(s, &config);
+                let _ = crate::ingest::history::parse_record(s, &config);
             }
         }
         "slack_command_form" => {

@@ -1,32 +1,24 @@
-//! `postmortem`: turns a resolved incident into a drafted, evidence-cited postmortem.
+//! `postmortem`: turns a resolved incident into a drafted, evidence-cited postmortem, and an
+//! incident history into patterns.
 //!
-//! The layout follows the data: `ingest` (webhooks in) → `store` → `evidence` → `draft`
-//! (ranking, the evidence drafter, rendering); `http` wires routes to these, `worker` runs the
-//! durable jobs, `startup` builds the application, `demo` tours it.
+//! The rooms read as the pipeline, and imports run one way (README, "Map of the code"):
+//! `cli` → `app` → `http` → `draft` / `patterns` / `review` / `notify` → `llm` → `evidence` /
+//! `ingest` / `render` → `store` → `config` / `metrics` → `domain`.
 
-pub mod backfill;
+pub mod app;
 pub mod cli;
 pub mod config;
-pub mod demo;
 pub mod domain;
 pub mod draft;
-pub mod eval;
 pub mod evidence;
-pub mod families;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
-pub mod import;
 pub mod ingest;
-pub mod lineage_emit;
 pub mod llm;
 pub mod metrics;
-pub mod report;
+pub mod notify;
+pub mod patterns;
+pub mod render;
 pub mod review;
-pub mod similar;
-pub mod slack_api;
-pub mod startup;
 pub mod store;
-pub mod telemetry;
-pub mod web;
-pub mod worker;

@@ -10,7 +10,8 @@ async fn main() -> std::process::ExitCode {
         cli.command,
         postmortem::cli::Command::Demo | postmortem::cli::Command::PrintConfig
     );
-    let _telemetry = postmortem::telemetry::init(if quiet { "warn" } else { "info,sqlx=warn" });
+    let _telemetry =
+        postmortem::app::telemetry::init(if quiet { "warn" } else { "info,sqlx=warn" });
     match postmortem::cli::run(cli).await {
         Ok(code) => code,
         Err(e) => {

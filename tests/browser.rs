@@ -46,7 +46,7 @@ fn executable(var: &str, default: &str) -> Option<PathBuf> {
 
 /// chromedriver on a free port, or `None` when Chromium or chromedriver is missing.
 async fn start_chromedriver() -> Option<Chromedriver> {
-    postmortem::startup::install_crypto_provider();
+    postmortem::app::startup::install_crypto_provider();
     let driver = executable("CHROMEDRIVER", "/usr/bin/chromedriver")?;
     let chromium = executable("CHROMIUM", "/usr/bin/chromium")?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -6,7 +6,7 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use postmortem::eval::SECTIONS;
+use postmortem::cli::eval::SECTIONS;
 
 fn top_cause(p: &Value) -> String {
     p["root_cause_hypotheses"][0]["evidence_ids"][0]
@@ -69,7 +69,7 @@ async fn every_citation_in_a_draft_points_at_evidence_that_exists() {
         .map(|e| e["evidence_id"].as_str().unwrap().to_string())
         .collect();
     // Other services' changes may be cited too: they exist in the change store.
-    for c in serde_json::from_str::<Vec<Value>>(postmortem::demo::CHANGE_EVENTS).unwrap() {
+    for c in serde_json::from_str::<Vec<Value>>(postmortem::cli::demo::CHANGE_EVENTS).unwrap() {
         known.insert(format!("change:{}", c["id"].as_str().unwrap()));
     }
     let mut cited = Vec::new();

@@ -144,13 +144,13 @@ async fn ids_are_kept_when_history_grows_and_new_kinds_get_new_ids() {
         labels[&id] != held && id.as_str() < "H-0300"
     });
     for line in &now {
-        let r = postmortem::import::parse_record(line, &config).unwrap();
+        let r = postmortem::ingest::history::parse_record(line, &config).unwrap();
         app.store.import_record(&r).await.unwrap();
     }
     let before = app.recompute_families().await;
     let old = membership(&before);
     for line in &later {
-        let r = postmortem::import::parse_record(line, &config).unwrap();
+        let r = postmortem::ingest::history::parse_record(line, &config).unwrap();
         app.store.import_record(&r).await.unwrap();
     }
     let after = membership(&app.recompute_families().await);
@@ -329,7 +329,7 @@ async fn the_monthly_report_matches_the_data() {
         ),
     ];
     for line in &lines {
-        let r = postmortem::import::parse_record(line, &config).unwrap();
+        let r = postmortem::ingest::history::parse_record(line, &config).unwrap();
         app.store.import_record(&r).await.unwrap();
     }
     let families = membership(&app.recompute_families().await);
@@ -534,7 +534,7 @@ async fn a_scheduled_report_missed_while_down_is_caught_up_and_announced_once() 
     let due = cron
         .find_previous_occurrence(&chrono::Utc::now(), true)
         .unwrap();
-    let month = postmortem::report::Month::of(due.timestamp_millis()).previous();
+    let month = postmortem::domain::report::Month::of(due.timestamp_millis()).previous();
     let config = postmortem::config::Config::default();
     let at = postmortem::domain::fmt_time(month.start() + 3_600_000);
     let line = record(
@@ -549,7 +549,7 @@ async fn a_scheduled_report_missed_while_down_is_caught_up_and_announced_once() 
         json!([]),
     );
     store
-        .import_record(&postmortem::import::parse_record(&line, &config).unwrap())
+        .import_record(&postmortem::ingest::history::parse_record(&line, &config).unwrap())
         .await
         .unwrap();
     store.close().await;
@@ -602,7 +602,7 @@ async fn an_invalid_report_schedule_is_refused_at_start() {
     let mut config = test_config(&db);
     config.report_schedule = "every monday".into();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let err = postmortem::startup::Application::build(config, listener)
+    let err = postmortem::app::startup::Application::build(config, listener)
         .await
         .err()
         .expect("refused");

@@ -109,7 +109,7 @@ async fn two_replicas_run_a_scheduled_report_once() {
     let due = cron
         .find_previous_occurrence(&chrono::Utc::now(), true)
         .unwrap();
-    let month = postmortem::report::Month::of(due.timestamp_millis())
+    let month = postmortem::domain::report::Month::of(due.timestamp_millis())
         .previous()
         .to_string();
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -24,7 +24,7 @@ async fn import_history(app: &TestApp) -> Vec<Value> {
         .lines()
         .filter(|l| !l.trim().is_empty())
     {
-        let r = postmortem::import::parse_record(line, &config).unwrap();
+        let r = postmortem::ingest::history::parse_record(line, &config).unwrap();
         app.store.import_record(&r).await.unwrap();
         records.push(serde_json::from_str(line).unwrap());
     }
@@ -256,7 +256,8 @@ async fn similar_answers_explain_why_and_what_fixed_it_and_reject_bad_input() {
     // An incident stored later is found without a restart (the index refreshes from the store).
     let line = r#"{"id": "LATE-1", "title": "TLS certificate expired on the api gateway", "service": "api-gateway", "triggered_at": "2026-11-01T10:00:00Z", "resolved_at": "2026-11-01T11:00:00Z", "root_cause": "The certificate expired because auto-renewal had failed silently", "resolution": "Renewed the certificate"}"#;
     let rec =
-        postmortem::import::parse_record(line, &postmortem::config::Config::default()).unwrap();
+        postmortem::ingest::history::parse_record(line, &postmortem::config::Config::default())
+            .unwrap();
     app.store.import_record(&rec).await.unwrap();
     let r = app
         .get_json("/api/similar?q=certificate%20expired%20renewal&k=5")
@@ -343,7 +344,7 @@ async fn embeddings_find_incidents_that_share_no_word_with_the_question() {
         r#"{"id": "E-3", "title": "Disk full on the logging volume", "service": "logs", "triggered_at": "2026-07-01T10:00:00Z", "resolved_at": "2026-07-01T11:00:00Z"}"#,
         r#"{"id": "E-4", "title": "NXDOMAIN for internal names", "service": "dns", "triggered_at": "2026-08-01T10:00:00Z", "resolved_at": "2026-08-01T11:00:00Z"}"#,
     ] {
-        let r = postmortem::import::parse_record(line, &config).unwrap();
+        let r = postmortem::ingest::history::parse_record(line, &config).unwrap();
         app.store.import_record(&r).await.unwrap();
     }
     // The first query starts embedding the history in the background; wait for the vectors.

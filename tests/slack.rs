@@ -85,7 +85,7 @@ async fn import_history(app: &TestApp) {
     ))
     .unwrap();
     for line in text.lines().filter(|l| !l.is_empty()) {
-        let r = postmortem::import::parse_record(line, &config).unwrap();
+        let r = postmortem::ingest::history::parse_record(line, &config).unwrap();
         app.store.import_record(&r).await.unwrap();
     }
 }

@@ -645,7 +645,7 @@ async fn a_redraft_after_a_persons_edit_adds_a_revision_keeps_theirs_intact_and_
 
     // An automatic draft over the same evidence keeps the person's revision current.
     let config = test_config(&app.database_url);
-    let (_, _, _, _, drafter) = postmortem::startup::components(config).await.unwrap();
+    let (_, _, _, _, drafter) = postmortem::app::startup::components(config).await.unwrap();
     let id = postmortem::domain::IncidentId::parse("PREDR1").unwrap();
     let again = drafter.draft(&id, false).await.unwrap();
     assert!(!again.created);

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use postmortem::similar::index::SearchDoc;
+use postmortem::domain::SearchDoc;
 
 /// A tiny deterministic generator (xorshift), so every run indexes the same history.
 pub struct Rng(pub u64);

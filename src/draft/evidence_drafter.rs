@@ -4,12 +4,13 @@
 use std::collections::BTreeSet;
 
 use super::chart::{self, Mark};
-use super::document::*;
-use super::rank::{Candidate, fmt_minutes, mentions_rollback, rank};
+use super::rank::{Candidate, mentions_rollback, rank};
 use crate::config::DraftingConfig;
+use crate::domain::TimelineEntry;
+use crate::domain::fmt_minutes;
+use crate::domain::postmortem::*;
 use crate::domain::{ChangeKind, fmt_time};
 use crate::evidence::{Bundle, is_human};
-use crate::store::incidents::TimelineEntry;
 
 /// Words in a responder's message that mark it as a diagnosis worth carrying into the postmortem.
 const DIAGNOSTIC: &[&str] = &[

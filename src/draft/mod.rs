@@ -1,25 +1,27 @@
 //! Drafting: evidence in, a cited postmortem revision out.
 
 pub mod chart;
-pub mod document;
 pub mod evidence_drafter;
+pub mod lineage;
 pub mod rank;
-pub mod render;
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use opentelemetry::trace::TraceContextExt;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
 use crate::config::Config;
+use crate::domain::postmortem::{self as document, Postmortem};
 use crate::domain::{IncidentId, fmt_time, now_millis};
+use crate::draft::lineage::{DraftFacts, LineageEmitter, RunState};
 use crate::evidence::Bundle;
-use crate::lineage_emit::{DraftFacts, LineageEmitter, RunState};
 use crate::llm::LlmDrafter;
 use crate::metrics::Metrics;
-use crate::similar::Search;
+use crate::patterns::similar::Search;
+use crate::render::{self, Templates};
 use crate::store::postmortems::StoredPostmortem;
 use crate::store::{Store, StoreError};
-use document::Postmortem;
-use render::Templates;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DraftError {
@@ -66,7 +68,7 @@ impl Drafter {
         Ok(Self {
             search: Search::new(
                 store.clone(),
-                crate::similar::embed::Embedder::from_config(&config)?,
+                crate::patterns::similar::embed::Embedder::from_config(&config)?,
             ),
             store,
             config,
@@ -153,7 +155,7 @@ impl Drafter {
     async fn draft_inner(
         &self,
         id: &IncidentId,
-        incident: crate::store::incidents::Incident,
+        incident: crate::domain::Incident,
         force: bool,
         started: Instant,
     ) -> Result<Drafted, DraftError> {
@@ -186,7 +188,7 @@ impl Drafter {
                 postmortem: doc,
             });
         }
-        let trace_id = crate::telemetry::current_trace_id();
+        let trace_id = current_trace_id();
         let mut doc =
             evidence_drafter::draft(&bundle, &self.config.drafting, bundle.impact_start());
         doc.similar_incidents = self.similar(id).await;
@@ -348,4 +350,17 @@ fn strip_citations(text: &str) -> String {
         }
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The current span's trace id (32 hex digits) when spans are exported, else a fresh random id
+/// of the same shape, so every draft has one.
+fn current_trace_id() -> String {
+    let ctx = tracing::Span::current().context();
+    let span = ctx.span();
+    let sc = span.span_context();
+    if sc.is_valid() {
+        sc.trace_id().to_string()
+    } else {
+        uuid::Uuid::new_v4().simple().to_string()
+    }
 }

@@ -5,10 +5,10 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use crate::domain::TimelineEntry;
+use crate::domain::{Change, fmt_minutes};
 use crate::domain::{ChangeKind, Millis};
 use crate::evidence::is_human;
-use crate::ingest::changes::Change;
-use crate::store::incidents::TimelineEntry;
 
 /// Weights of the score's parts (their sum over a perfect candidate is about 1.15).
 const W_NAMED: f64 = 0.45;
@@ -344,24 +344,6 @@ pub fn rank<'a>(
             .then_with(|| a.change.id.cmp(&b.change.id))
     });
     out
-}
-
-/// "45 min", "2 h 5 min", "3 d 4 h".
-pub fn fmt_minutes(m: f64) -> String {
-    let m = m.abs().round() as i64;
-    if m < 60 {
-        format!("{m} min")
-    } else if m < 24 * 60 {
-        match m % 60 {
-            0 => format!("{} h", m / 60),
-            r => format!("{} h {r} min", m / 60),
-        }
-    } else {
-        match (m / 60) % 24 {
-            0 => format!("{} d", m / 1440),
-            h => format!("{} d {h} h", m / 1440),
-        }
-    }
 }
 
 #[cfg(test)]

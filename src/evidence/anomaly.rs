@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::metrics::FrozenSeries;
+use crate::domain::FrozenSeries;
 use crate::domain::Millis;
 
 /// Robust z-score beyond which a point is an excursion.

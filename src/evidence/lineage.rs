@@ -6,9 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::Config;
+use crate::domain::DatasetRef;
+use crate::domain::{Change, LineageLink};
 use crate::domain::{ChangeKind, Millis};
-use crate::ingest::changes::{Change, LineageLink};
-use crate::ingest::openlineage::DatasetRef;
 use crate::store::lineage::Run;
 use crate::store::{Result, Store};
 

@@ -7,38 +7,18 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::config::Config;
-use crate::domain::{Millis, now_millis};
+use crate::domain::Incident;
+use crate::domain::{FrozenSeries, Millis, now_millis};
 use crate::store::Store;
-use crate::store::incidents::Incident;
 
 /// The window around an incident that metrics cover.
 pub const BEFORE: Millis = 2 * 3_600_000;
 pub const AFTER: Millis = 30 * 60_000;
 /// Points per series we aim for (Prometheus refuses more than 11,000).
 const TARGET_POINTS: i64 = 720;
-
-/// One series as Prometheus returned it, with the query and step that produced it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct FrozenSeries {
-    /// The query's name; the evidence id is `metric:<name>`.
-    pub name: String,
-    pub query: String,
-    pub labels: BTreeMap<String, String>,
-    pub step_secs: i64,
-    pub start: Millis,
-    pub end: Millis,
-    /// `(time, value)`, finite values only.
-    pub points: Vec<(Millis, f64)>,
-}
-
-impl FrozenSeries {
-    pub fn evidence_id(&self) -> String {
-        format!("metric:{}", self.name)
-    }
-}
 
 /// The window and step for an incident: step derived from the window, at least 15 s.
 pub fn window(incident: &Incident) -> (Millis, Millis, i64) {

@@ -7,9 +7,7 @@ pub mod lineage;
 pub mod metrics;
 
 use crate::config::Config;
-use crate::domain::{IncidentId, Millis};
-use crate::ingest::changes::Change;
-use crate::store::incidents::{Incident, TimelineEntry};
+use crate::domain::{Change, FrozenSeries, Incident, IncidentId, Millis, TimelineEntry};
 use crate::store::{Result, Store};
 
 /// Everything known about an incident, frozen for one draft.
@@ -21,7 +19,7 @@ pub struct Bundle {
     pub changes: Vec<Change>,
     pub lookback_hours: f64,
     /// Metric series frozen with the incident.
-    pub metrics: Vec<metrics::FrozenSeries>,
+    pub metrics: Vec<FrozenSeries>,
     /// Anomalies found in `metrics` (index into it), earliest onset first; see [`detect_all`].
     pub detected: Vec<(usize, anomaly::Detected)>,
     /// Why metrics evidence is missing or partial.
@@ -32,15 +30,12 @@ pub struct Bundle {
 
 /// A detected anomaly with the series it was found in.
 pub struct Found<'a> {
-    pub series: &'a metrics::FrozenSeries,
+    pub series: &'a FrozenSeries,
     pub detected: anomaly::Detected,
 }
 
 /// Runs anomaly detection over every series, earliest onset first.
-pub fn detect_all(
-    metrics: &[metrics::FrozenSeries],
-    trigger: Millis,
-) -> Vec<(usize, anomaly::Detected)> {
+pub fn detect_all(metrics: &[FrozenSeries], trigger: Millis) -> Vec<(usize, anomaly::Detected)> {
     let mut found: Vec<(usize, anomaly::Detected)> = metrics
         .iter()
         .enumerate()
@@ -192,7 +187,7 @@ impl Bundle {
             .iter()
             .map(|e| e.evidence_id.clone())
             .chain(self.changes.iter().map(Change::evidence_id))
-            .chain(self.metrics.iter().map(metrics::FrozenSeries::evidence_id))
+            .chain(self.metrics.iter().map(FrozenSeries::evidence_id))
             .collect()
     }
 
@@ -264,7 +259,7 @@ pub fn format_value(name: &str, v: f64) -> String {
 }
 
 /// "error_ratio rose from 0.10% to 12.22% (peak 15:01 UTC); onset 14:40 UTC; back to baseline 15:27 UTC."
-pub fn anomaly_sentence(s: &metrics::FrozenSeries, d: &anomaly::Detected) -> String {
+pub fn anomaly_sentence(s: &FrozenSeries, d: &anomaly::Detected) -> String {
     let hm = |t: Millis| {
         crate::domain::from_millis(t)
             .format("%H:%M UTC")

@@ -85,6 +85,19 @@ impl From<crate::ingest::BadPayload> for Error {
     }
 }
 
+impl From<crate::review::ReviewError> for Error {
+    fn from(e: crate::review::ReviewError) -> Self {
+        use crate::review::ReviewError as R;
+        match e {
+            R::BadRequest(m) => Error::BadRequest(m),
+            R::NotFound(m) => Error::NotFound(m),
+            R::Conflict(m) => Error::Conflict(m),
+            R::Store(e) => Error::Store(e),
+            R::Internal(m) => Error::Internal(m),
+        }
+    }
+}
+
 impl From<crate::domain::Invalid> for Error {
     fn from(e: crate::domain::Invalid) -> Self {
         Error::BadRequest(e.0)

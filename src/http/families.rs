@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::error::{Error, Result};
 use super::extract::{ApiAuth, ApiQuery};
 use super::{AppState, Router};
-use crate::report::Month;
+use crate::domain::report::Month;
 
 pub fn router() -> Router {
     Router::new()
@@ -53,7 +53,7 @@ async fn list(
 
 #[utoipa::path(post, path = "/api/families/recompute", tag = "families", responses((status = 200, description = "Families recomputed now over every incident", body = Object), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
 async fn recompute(_: ApiAuth, State(state): State<AppState>) -> Result<Json<Value>> {
-    crate::families::recompute(&state.store, &Default::default())
+    crate::patterns::families::recompute(&state.store, &Default::default())
         .await
         .map_err(|e| Error::Internal(format!("{e:#}")))?;
     Ok(Json(families_json(&state.store, false).await?))
@@ -79,7 +79,7 @@ async fn report(
             "format {format:?} is not one of json, markdown, md, html"
         )));
     }
-    let report = crate::report::build(
+    let report = crate::patterns::report::build(
         &state.store,
         month,
         state.config.drafting.lookback_hours,
@@ -87,14 +87,18 @@ async fn report(
     )
     .await?;
     let body = serde_json::to_value(&report).map_err(|e| Error::Internal(e.to_string()))?;
-    let rendered = |r: std::result::Result<String, crate::draft::render::TemplateError>| {
+    let rendered = |r: std::result::Result<String, crate::render::TemplateError>| {
         r.map_err(|e| Error::Internal(e.to_string()))
     };
     Ok(match format {
         "json" => Json(body).into_response(),
         "html" => (
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            rendered(state.templates.report_html(&report))?,
+            rendered(
+                state
+                    .templates
+                    .report_html(&crate::patterns::report::with_charts(report)),
+            )?,
         )
             .into_response(),
         _ => (

@@ -7,6 +7,7 @@ mod health;
 mod incidents;
 mod jobs;
 pub mod openapi;
+pub mod pages;
 mod postmortems;
 pub(crate) mod reviews;
 mod similar;
@@ -23,8 +24,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::draft::Drafter;
-use crate::draft::render::Templates;
 use crate::metrics::Metrics;
+use crate::render::Templates;
 use crate::store::Store;
 use crate::store::writer::IngestWriter;
 
@@ -37,13 +38,24 @@ pub struct AppState {
     pub metrics: Metrics,
     pub templates: Arc<Templates>,
     pub drafter: Drafter,
-    pub search: crate::similar::Search,
+    pub search: crate::patterns::similar::Search,
     /// Slack's Web API, when `SLACK_BOT_TOKEN` is set.
-    pub slack: Option<crate::slack_api::SlackApi>,
+    pub slack: Option<crate::notify::slack::SlackApi>,
     /// Wakes the job workers when something became due.
     pub jobs_ready: Arc<Notify>,
     /// The review pages' templates.
-    pub pages: Arc<crate::web::Pages>,
+    pub pages: Arc<crate::http::pages::Pages>,
+}
+
+impl AppState {
+    /// What the review workflow needs of the state.
+    pub fn desk(&self) -> crate::review::Desk<'_> {
+        crate::review::Desk {
+            store: &self.store,
+            templates: &self.templates,
+            jobs_ready: &self.jobs_ready,
+        }
+    }
 }
 
 pub type Router = axum::Router<AppState>;
@@ -63,7 +75,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(health::router())
         .merge(openapi::router())
         .merge(reviews::router())
-        .merge(crate::web::router(&state))
+        .merge(crate::http::pages::router(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))

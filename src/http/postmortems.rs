@@ -14,7 +14,7 @@ use super::error::{Error, Result};
 use super::extract::{ApiAuth, ApiQuery};
 use super::incidents::incident_id;
 use super::{AppState, Router};
-use crate::draft::document::Postmortem;
+use crate::domain::postmortem::Postmortem;
 use crate::store::jobs::REDRAFT;
 
 pub fn router() -> Router {

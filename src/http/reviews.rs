@@ -93,7 +93,8 @@ async fn edit_markdown(
     let id = incident_id(&id)?;
     let b: EditBody = json_body(&body)?;
     let actor = api_actor(&state, &body.headers, b.author.as_deref())?;
-    let (p, created) = review::edit(&state, &id, &b.markdown, b.base_revision, &actor).await?;
+    let (p, created) =
+        review::edit(&state.desk(), &id, &b.markdown, b.base_revision, &actor).await?;
     let mut v = revision_json(&p);
     v["created"] = created.into();
     Ok(Json(v).into_response())
@@ -118,7 +119,7 @@ async fn set_status(
     let b: StatusBody = json_body(&body)?;
     let to = ReviewStatus::parse(&b.status)?;
     let actor = api_actor(&state, &body.headers, b.author.as_deref())?;
-    let p = review::set_status(&state, &id, to, b.revision, &actor).await?;
+    let p = review::set_status(&state.desk(), &id, to, b.revision, &actor).await?;
     Ok(Json(revision_json(&p)).into_response())
 }
 
@@ -129,7 +130,7 @@ async fn export(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let id = incident_id(&id)?;
-    let e = review::export::export(&state, &id).await?;
+    let e = review::export::export(&state.desk(), &id).await?;
     Ok(markdown_attachment(e))
 }
 
@@ -178,7 +179,7 @@ async fn diff(
         }
     };
     let from = q.from.unwrap_or(to.saturating_sub(1));
-    let (a, b, d) = review::revision_diff(&state, &id, from, to).await?;
+    let (a, b, d) = review::revision_diff(&state.desk(), &id, from, to).await?;
     Ok(Json(json!({
         "incident_id": id, "from": revision_json(&a), "to": revision_json(&b),
         "inserted": d.inserted, "deleted": d.deleted, "hunks": d.hunks,
@@ -207,7 +208,7 @@ async fn list_items(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let id = incident_id(&id)?;
-    let items = review::action_items(&state, &id).await?;
+    let items = review::action_items(&state.desk(), &id).await?;
     Ok(Json(json!({ "incident_id": id, "action_items": items })).into_response())
 }
 
@@ -243,7 +244,7 @@ async fn add_item(
         ));
     }
     let actor = api_actor(&state, &body.headers, b.author.as_deref())?;
-    let added = review::add_item(&state, &id, item, &actor).await?;
+    let added = review::add_item(&state.desk(), &id, item, &actor).await?;
     Ok((StatusCode::CREATED, Json(added)).into_response())
 }
 
@@ -291,7 +292,7 @@ async fn update_item(
         status: b.status.as_deref().map(review::item_status).transpose()?,
     };
     let actor = api_actor(&state, &body.headers, b.author.as_deref())?;
-    let item = review::update_item(&state, &id, n, &change, &actor).await?;
+    let item = review::update_item(&state.desk(), &id, n, &change, &actor).await?;
     Ok(Json(item).into_response())
 }
 
@@ -305,6 +306,6 @@ async fn delete_item(
     let id = incident_id(&id)?;
     let n = item_number(&n)?;
     let actor = api_actor(&state, &headers, None)?;
-    review::delete_item(&state, &id, n, &actor).await?;
+    review::delete_item(&state.desk(), &id, n, &actor).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -19,8 +19,8 @@ use super::extract::RawBody;
 use super::{AppState, Router};
 use crate::domain::{IncidentId, now_millis};
 use crate::ingest::signature::{SlackRefusal, verify_slack};
-use crate::similar::Similar;
-use crate::slack_api::{esc, postmortem_link};
+use crate::notify::slack::{esc, postmortem_link};
+use crate::patterns::similar::Similar;
 use crate::store::jobs::REDRAFT;
 use crate::store::slack::SlackMessage;
 

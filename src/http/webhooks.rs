@@ -15,7 +15,7 @@ use serde_json::json;
 use super::error::{Error, Result};
 use super::extract::{IngestAuth, RawBody};
 use super::{AppState, Router};
-use crate::ingest::openlineage::Lineage;
+use crate::domain::Lineage;
 use crate::ingest::{changes, github, openlineage, pagerduty, signature};
 use crate::store::writer::{IngestOp, IngestOutcome};
 

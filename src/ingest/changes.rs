@@ -1,61 +1,13 @@
 //! Change events: our own format and PagerDuty Change Events, on `POST /webhooks/changes`.
 //! PagerDuty Change Events: <https://developer.pagerduty.com/docs/events-api-v2/send-change-events/>.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::BadPayload;
 use crate::config::Config;
-use crate::domain::{ChangeKind, Millis, canonical_service, parse_time, rfc3339, to_millis};
-
-/// A change to a service; its evidence id is `change:<id>`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Change {
-    pub id: String,
-    pub service: String,
-    pub kind: ChangeKind,
-    pub summary: String,
-    #[serde(with = "rfc3339")]
-    pub at: Millis,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Where it came from: `api`, `pagerduty`, `github`, `import`, or `lineage` for a run that
-    /// wrote data the service reads (its `id` is then the run id).
-    #[serde(default = "default_source")]
-    pub source: String,
-    /// For lineage candidates: how the run reaches the incident's service.
-    #[serde(skip)]
-    pub lineage: Option<LineageLink>,
-}
-
-/// How an upstream run reaches a service through lineage.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LineageLink {
-    /// 1: the run wrote a dataset the service reads; 2: it wrote what that run read; and so on.
-    /// 0: a change seen in the service's own runs (a new model or prompt version).
-    pub hops: u8,
-    /// The path, service first: "fee-assistant reads vector://prod/fees_index ← written at build-118 by fees-index-rebuild".
-    pub path: String,
-}
-
-fn default_source() -> String {
-    "api".into()
-}
-
-impl Change {
-    pub fn evidence_id(&self) -> String {
-        if self.source == "lineage" {
-            format!("lineage:{}", self.id)
-        } else {
-            format!("change:{}", self.id)
-        }
-    }
-}
+use crate::domain::{Change, ChangeKind, canonical_service, parse_time, to_millis};
 
 /// Our change-event format, as sent.
 #[derive(Deserialize)]

@@ -4,8 +4,8 @@
 use serde::Deserialize;
 
 use super::BadPayload;
-use super::changes::Change;
 use crate::config::Config;
+use crate::domain::Change;
 use crate::domain::{ChangeKind, canonical_service, parse_time, to_millis};
 
 #[derive(Deserialize)]

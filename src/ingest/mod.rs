@@ -2,8 +2,10 @@
 //! `signature`; the HTTP extractors in `http::webhooks` use them, so a handler that compiles has a
 //! verified body.
 
+pub mod backfill;
 pub mod changes;
 pub mod github;
+pub mod history;
 pub mod openlineage;
 pub mod pagerduty;
 pub mod signature;

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use serde_json::Value;
 
 use super::BadPayload;
-use crate::domain::{Millis, parse_time, to_millis};
+use crate::domain::{DatasetRef, Lineage, RunEvent, parse_time, to_millis};
 
 const SCHEMA: &str = include_str!("OpenLineage.json");
 
@@ -35,41 +35,6 @@ fn clip(s: String) -> String {
     } else {
         s
     }
-}
-
-/// A dataset a run read or wrote, with the version it saw.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DatasetRef {
-    pub namespace: String,
-    pub name: String,
-    pub version: Option<String>,
-}
-
-/// A validated RunEvent.
-#[derive(Debug, Clone)]
-pub struct RunEvent {
-    pub run_id: String,
-    pub event_type: String,
-    pub event_time: Millis,
-    pub job_namespace: String,
-    pub job_name: String,
-    pub inputs: Vec<DatasetRef>,
-    pub outputs: Vec<DatasetRef>,
-    pub run_facets: serde_json::Map<String, Value>,
-}
-
-impl RunEvent {
-    pub fn evidence_id(&self) -> String {
-        format!("lineage:{}", self.run_id)
-    }
-}
-
-/// What a lineage body holds.
-#[derive(Debug, Clone)]
-pub enum Lineage {
-    Run(Box<RunEvent>),
-    /// DatasetEvent or JobEvent: valid, acknowledged, not used for ranking.
-    Other,
 }
 
 /// Validates against the schema (every violation named) and reads what ranking needs.

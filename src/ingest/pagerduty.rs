@@ -9,7 +9,10 @@ use serde_json::Value;
 
 use super::BadPayload;
 use crate::config::Config;
-use crate::domain::{IncidentId, Millis, Severity, Status, parse_time, to_millis};
+use crate::domain::{
+    IncidentEvent, IncidentId, IncidentSnapshot, PagerDutyWebhook, Severity, Status, parse_time,
+    to_millis,
+};
 
 #[derive(Deserialize)]
 struct Envelope {
@@ -35,65 +38,8 @@ struct Reference {
     summary: Option<String>,
 }
 
-/// What an incident looked like in an incident-shaped event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IncidentSnapshot {
-    pub title: String,
-    pub service: String,
-    pub service_ref: Option<String>,
-    pub status: Status,
-    pub severity: Option<Severity>,
-    pub urgency: Option<String>,
-    pub number: Option<i64>,
-    pub html_url: Option<String>,
-    pub assignees: Vec<String>,
-    pub teams: Vec<String>,
-    pub created_at: Option<Millis>,
-}
-
-/// One verified PagerDuty event about an incident.
-#[derive(Debug, Clone)]
-pub struct PdEvent {
-    pub event_id: String,
-    pub event_type: String,
-    pub occurred_at: Millis,
-    pub incident_id: IncidentId,
-    pub agent: Option<String>,
-    pub snapshot: Option<IncidentSnapshot>,
-    /// The timeline entry's text (a note's content, a status update's message…).
-    pub text: String,
-    /// Timeline kind: `triggered`, `acknowledged`, `resolved`, `reopened`, `note`, `status_update`, …
-    pub kind: String,
-}
-
-/// A verified PagerDuty webhook.
-#[derive(Debug, Clone)]
-pub enum PdWebhook {
-    Incident(Box<PdEvent>),
-    /// `pagey.ping`, `service.*` and anything else not about an incident: stored, acknowledged, ignored.
-    Other {
-        event_id: String,
-        event_type: String,
-    },
-}
-
-impl PdWebhook {
-    pub fn event_id(&self) -> &str {
-        match self {
-            Self::Incident(e) => &e.event_id,
-            Self::Other { event_id, .. } => event_id,
-        }
-    }
-    pub fn event_type(&self) -> &str {
-        match self {
-            Self::Incident(e) => &e.event_type,
-            Self::Other { event_type, .. } => event_type,
-        }
-    }
-}
-
 /// Parses a verified body. Services are named through the configuration's mapping.
-pub fn parse(body: &[u8], config: &Config) -> Result<PdWebhook, BadPayload> {
+pub fn parse(body: &[u8], config: &Config) -> Result<PagerDutyWebhook, BadPayload> {
     let env: Envelope = serde_json::from_slice(body)
         .map_err(|e| BadPayload::new(format!("not a PagerDuty V3 webhook: {e}")))?;
     let ev = env.event;
@@ -105,7 +51,7 @@ pub fn parse(body: &[u8], config: &Config) -> Result<PdWebhook, BadPayload> {
     let is_incident =
         ev.resource_type.as_deref() == Some("incident") || ev.event_type.starts_with("incident.");
     if !is_incident {
-        return Ok(PdWebhook::Other {
+        return Ok(PagerDutyWebhook::Other {
             event_id: ev.id,
             event_type: ev.event_type,
         });
@@ -118,7 +64,7 @@ pub fn parse(body: &[u8], config: &Config) -> Result<PdWebhook, BadPayload> {
     };
     let Some(incident_ref) = incident_ref.and_then(Value::as_str) else {
         // An incident event type we cannot tie to an incident: keep it, acknowledge it.
-        return Ok(PdWebhook::Other {
+        return Ok(PagerDutyWebhook::Other {
             event_id: ev.id,
             event_type: ev.event_type,
         });
@@ -132,7 +78,7 @@ pub fn parse(body: &[u8], config: &Config) -> Result<PdWebhook, BadPayload> {
         None
     };
     let (kind, text) = describe(&ev.event_type, &ev.data, snapshot.as_ref());
-    Ok(PdWebhook::Incident(Box::new(PdEvent {
+    Ok(PagerDutyWebhook::Incident(Box::new(IncidentEvent {
         event_id: ev.id,
         event_type: ev.event_type,
         occurred_at: to_millis(occurred_at),
@@ -263,7 +209,8 @@ mod tests {
     #[test]
     fn reference_bodies_parse_into_the_right_events() {
         let c = Config::default();
-        let PdWebhook::Incident(t) = parse(&reference("incident_triggered"), &c).unwrap() else {
+        let PagerDutyWebhook::Incident(t) = parse(&reference("incident_triggered"), &c).unwrap()
+        else {
             panic!("triggered is about an incident")
         };
         assert_eq!(t.incident_id.as_str(), "PFQZPSY");
@@ -272,7 +219,8 @@ mod tests {
         assert_eq!(s.severity.unwrap().to_string(), "sev2");
         assert_eq!(s.assignees, vec!["PIG 208"]);
 
-        let PdWebhook::Incident(n) = parse(&reference("incident_annotated"), &c).unwrap() else {
+        let PagerDutyWebhook::Incident(n) = parse(&reference("incident_annotated"), &c).unwrap()
+        else {
             panic!("a note is about an incident")
         };
         assert_eq!(n.incident_id.as_str(), "Q3B15VLMF3ASBD");
@@ -280,7 +228,8 @@ mod tests {
         assert!(n.text.contains("KILL on long-running queries"));
         assert!(n.snapshot.is_none());
 
-        let PdWebhook::Incident(r) = parse(&reference("incident_reopened"), &c).unwrap() else {
+        let PagerDutyWebhook::Incident(r) = parse(&reference("incident_reopened"), &c).unwrap()
+        else {
             panic!()
         };
         let s = r.snapshot.as_ref().unwrap();
@@ -293,11 +242,11 @@ mod tests {
 
         assert!(matches!(
             parse(&reference("pagey_ping"), &c).unwrap(),
-            PdWebhook::Other { .. }
+            PagerDutyWebhook::Other { .. }
         ));
         assert!(matches!(
             parse(&reference("service_updated"), &c).unwrap(),
-            PdWebhook::Other { .. }
+            PagerDutyWebhook::Other { .. }
         ));
         assert!(parse(b"{}", &c).is_err());
         assert!(parse(b"not json", &c).is_err());

@@ -13,7 +13,7 @@ use async_openai::types::chat::{
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::draft::document::Postmortem;
+use crate::domain::postmortem::Postmortem;
 use crate::evidence::Bundle;
 use crate::metrics::Metrics;
 use client::{Completion, LlmClient, LlmError};

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::Map;
 use serde_json::Value;
 
-use crate::draft::document::{ActionItem, Finding, Hypothesis, Postmortem};
+use crate::domain::postmortem::{ActionItem, Finding, Hypothesis, Postmortem};
 
 /// A statement and the evidence ids it rests on.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -7,10 +7,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tera::{Context, Tera};
 
+use crate::domain::TimelineEntry;
 use crate::domain::fmt_time;
-use crate::draft::document::Postmortem;
+use crate::domain::postmortem::Postmortem;
 use crate::evidence::{Bundle, is_human};
-use crate::store::incidents::TimelineEntry;
 
 pub const SYSTEM: &str = "system.md.tera";
 pub const USER: &str = "user.md.tera";
@@ -108,7 +108,7 @@ impl Prompts {
             tera.add_raw_template(name, &text)
                 .map_err(|e| PromptError::Invalid {
                     name: name.to_string(),
-                    message: crate::draft::render::error_chain(&e),
+                    message: crate::render::error_chain(&e),
                 })?;
         }
         let hash = hex::encode(&hasher.finalize()[..6]);
@@ -197,7 +197,7 @@ impl Prompts {
             .render(name, ctx)
             .map_err(|e| PromptError::Invalid {
                 name: name.to_string(),
-                message: crate::draft::render::error_chain(&e),
+                message: crate::render::error_chain(&e),
             })
     }
 }

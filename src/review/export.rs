@@ -4,9 +4,8 @@
 use serde_json::Value;
 
 use super::action_items;
+use super::{Desk, ReviewError as Error};
 use crate::domain::{IncidentId, fmt_time};
-use crate::http::AppState;
-use crate::http::error::Error;
 
 /// An exported postmortem.
 #[derive(Debug, Clone)]
@@ -48,7 +47,7 @@ fn list(items: &[String]) -> String {
 
 /// The incident's latest published revision as Markdown with front matter; 409 when no revision
 /// is published.
-pub async fn export(state: &AppState, id: &IncidentId) -> Result<Export, Error> {
+pub async fn export(state: &Desk<'_>, id: &IncidentId) -> Result<Export, Error> {
     let incident = state
         .store
         .incident(id)

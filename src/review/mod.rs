@@ -7,14 +7,44 @@ pub mod diff;
 pub mod export;
 pub mod markdown;
 
+use tokio::sync::Notify;
+
+use crate::domain::postmortem::Postmortem;
 use crate::domain::{IncidentId, Invalid, now_millis};
-use crate::draft::document::Postmortem;
-use crate::http::AppState;
-use crate::http::error::Error;
+use crate::render::Templates;
 use crate::store::action_items::{ActionItem, ActionItemChange, NewActionItem};
 use crate::store::jobs::REDRAFT;
 use crate::store::postmortems::StoredPostmortem;
 use crate::store::reviews::{ReviewEvent, Stale};
+use crate::store::{Store, StoreError};
+
+/// What the review workflow works with: the store, the templates an untouched draft is rendered
+/// with again, and the signal that wakes the job workers when a redraft is queued.
+pub struct Desk<'a> {
+    pub store: &'a Store,
+    pub templates: &'a Templates,
+    pub jobs_ready: &'a Notify,
+}
+
+/// Why a review step was refused; `http::Error` maps each to its status code.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    /// The request is not what the step takes (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No such incident, revision or action item (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// Someone else moved it first, or the workflow does not allow the move (409).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+use ReviewError as Error;
 
 /// The longest Markdown an edit may save.
 pub const MAX_MARKDOWN: usize = 256 * 1024;
@@ -84,7 +114,7 @@ fn stale(id: &IncidentId, s: Stale) -> Error {
     }
 }
 
-async fn current(state: &AppState, id: &IncidentId) -> Result<StoredPostmortem, Error> {
+async fn current(state: &Desk<'_>, id: &IncidentId) -> Result<StoredPostmortem, Error> {
     state
         .store
         .current_postmortem(id)
@@ -104,7 +134,7 @@ fn check_base(id: &IncidentId, cur: &StoredPostmortem, base: Option<i64>) -> Res
 
 /// Moves the current revision to `to`, recording `actor`. `base`: the revision the person saw.
 pub async fn set_status(
-    state: &AppState,
+    state: &Desk<'_>,
     id: &IncidentId,
     to: ReviewStatus,
     base: Option<i64>,
@@ -157,7 +187,7 @@ pub async fn set_status(
 /// Returns the current revision and whether it is new (saving the same text adds nothing). An
 /// edit keeps the status, but an edit of a published postmortem goes back to review.
 pub async fn edit(
-    state: &AppState,
+    state: &Desk<'_>,
     id: &IncidentId,
     markdown: &str,
     base: Option<i64>,
@@ -218,7 +248,7 @@ pub async fn edit(
 
 /// Queues a redraft asked for by `actor`; returns the job id. The new draft becomes the next
 /// revision; the current one (and any person's edit) stays as it is.
-pub async fn regenerate(state: &AppState, id: &IncidentId, actor: &str) -> Result<String, Error> {
+pub async fn regenerate(state: &Desk<'_>, id: &IncidentId, actor: &str) -> Result<String, Error> {
     if state.store.incident(id).await?.is_none() {
         return Err(Error::NotFound(format!("no incident {id}")));
     }
@@ -241,7 +271,7 @@ pub async fn regenerate(state: &AppState, id: &IncidentId, actor: &str) -> Resul
 
 /// The draft's action items, to seed the tracked ones from.
 pub fn draft_action_items(body: &serde_json::Value) -> Vec<NewActionItem> {
-    serde_json::from_value::<Vec<crate::draft::document::ActionItem>>(
+    serde_json::from_value::<Vec<crate::domain::postmortem::ActionItem>>(
         body.get("action_items").cloned().unwrap_or_default(),
     )
     .unwrap_or_default()
@@ -256,7 +286,7 @@ pub fn draft_action_items(body: &serde_json::Value) -> Vec<NewActionItem> {
 }
 
 /// The incident's tracked action items (seeded from the current draft the first time).
-pub async fn action_items(state: &AppState, id: &IncidentId) -> Result<Vec<ActionItem>, Error> {
+pub async fn action_items(state: &Desk<'_>, id: &IncidentId) -> Result<Vec<ActionItem>, Error> {
     if state.store.incident(id).await?.is_none() {
         return Err(Error::NotFound(format!("no incident {id}")));
     }
@@ -301,7 +331,7 @@ pub fn item_status(raw: &str) -> Result<String, Invalid> {
 
 /// Adds an item for `actor`.
 pub async fn add_item(
-    state: &AppState,
+    state: &Desk<'_>,
     id: &IncidentId,
     item: NewActionItem,
     actor: &str,
@@ -315,7 +345,7 @@ pub async fn add_item(
 }
 
 pub async fn update_item(
-    state: &AppState,
+    state: &Desk<'_>,
     id: &IncidentId,
     n: i64,
     change: &ActionItemChange,
@@ -330,7 +360,7 @@ pub async fn update_item(
 }
 
 pub async fn delete_item(
-    state: &AppState,
+    state: &Desk<'_>,
     id: &IncidentId,
     n: i64,
     actor: &str,
@@ -351,7 +381,7 @@ pub async fn delete_item(
 
 /// The diff from revision `from` to revision `to` of the incident's postmortem.
 pub async fn revision_diff(
-    state: &AppState,
+    state: &Desk<'_>,
     id: &IncidentId,
     from: i64,
     to: i64,

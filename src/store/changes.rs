@@ -4,8 +4,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{Result, Store, StoreError};
+use crate::domain::Change;
 use crate::domain::{ChangeKind, Millis};
-use crate::ingest::changes::Change;
 
 /// Stores a change; the same id again replaces it (senders retry, and may correct a summary).
 pub(crate) async fn upsert(conn: &mut AnyConnection, c: &Change, now: Millis) -> Result<bool> {

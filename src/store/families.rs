@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use super::{Result, Store, json_col};
 use crate::domain::Millis;
-use crate::families::{Computed, Previous, TermVector};
+use crate::domain::{Computed, Previous, TermVector};
 
 /// A family as the API and the report show it.
 #[derive(Debug, Clone, Serialize, PartialEq)]

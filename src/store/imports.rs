@@ -1,15 +1,16 @@
 //! Storing imported incidents: one transaction per record, idempotent by incident id.
 
-use super::incidents::{TimelineEntry, insert_timeline};
+use super::incidents::insert_timeline;
 use super::{Result, Store};
+use crate::domain::TimelineEntry;
 use crate::domain::now_millis;
-use crate::import::{Imported, Record};
+use crate::domain::{HistoryRecord, Imported};
 
 impl Store {
     /// Stores `r` as a resolved incident with its timeline and changes. The same id again updates
     /// it: the record's fields, its timeline items and its changes are replaced; evidence that
     /// arrived by webhook stays.
-    pub async fn import_record(&self, r: &Record) -> Result<Imported> {
+    pub async fn import_record(&self, r: &HistoryRecord) -> Result<Imported> {
         let now = now_millis();
         let mut tx = self.begin_write().await?;
         let existed = sqlx::query("SELECT 1 AS one FROM incidents WHERE id = $1")

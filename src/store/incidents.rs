@@ -2,171 +2,13 @@
 //! gives the same row: first trigger is a minimum, final resolution a maximum, and status is taken
 //! from the latest incident-shaped event.
 
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::{Result, Store, StoreError, json_col};
-use crate::domain::{IncidentId, Millis, Severity, Status, from_millis, rfc3339};
-use crate::ingest::pagerduty::PdEvent;
-
-/// An incident as the API shows it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Incident {
-    pub id: String,
-    pub title: String,
-    pub service: String,
-    pub status: Status,
-    pub severity: Option<Severity>,
-    pub urgency: Option<String>,
-    #[serde(with = "rfc3339")]
-    pub triggered_at: Millis,
-    #[serde(with = "rfc3339::option")]
-    pub acknowledged_at: Option<Millis>,
-    /// The final resolution; `None` while the incident is open (a reopen clears it).
-    #[serde(with = "rfc3339::option")]
-    pub resolved_at: Option<Millis>,
-    pub number: Option<i64>,
-    pub html_url: Option<String>,
-    pub assignees: Vec<String>,
-    pub teams: Vec<String>,
-    /// `pagerduty` or `import`.
-    pub source: String,
-    pub summary: Option<String>,
-    pub root_cause: Option<String>,
-    pub resolution: Option<String>,
-    /// First trigger → first acknowledgement, minutes.
-    pub time_to_acknowledge_minutes: Option<f64>,
-    /// First trigger → final resolution, minutes.
-    pub time_to_resolve_minutes: Option<f64>,
-    #[serde(skip)]
-    pub service_ref: Option<String>,
-    #[serde(skip)]
-    pub status_at: Millis,
-    #[serde(skip)]
-    pub status_event: String,
-    #[serde(skip)]
-    pub last_resolved_at: Option<Millis>,
-    #[serde(skip)]
-    pub data_at: Millis,
-}
-
-impl Incident {
-    /// A new incident first seen at `first_seen`, before any event is merged into it.
-    pub fn new_for(id: &IncidentId, first_seen: Millis) -> Self {
-        Self {
-            id: id.to_string(),
-            title: String::new(),
-            service: String::new(),
-            status: Status::Triggered,
-            severity: None,
-            urgency: None,
-            triggered_at: first_seen,
-            acknowledged_at: None,
-            resolved_at: None,
-            number: None,
-            html_url: None,
-            assignees: vec![],
-            teams: vec![],
-            source: "pagerduty".into(),
-            summary: None,
-            root_cause: None,
-            resolution: None,
-            time_to_acknowledge_minutes: None,
-            time_to_resolve_minutes: None,
-            service_ref: None,
-            status_at: i64::MIN,
-            status_event: String::new(),
-            last_resolved_at: None,
-            data_at: i64::MIN,
-        }
-    }
-
-    /// Derived fields: the visible resolution and the durations.
-    fn derive(&mut self) {
-        self.resolved_at = match self.status {
-            Status::Resolved => self.last_resolved_at,
-            _ => None,
-        };
-        let minutes = |to: Millis| (to - self.triggered_at) as f64 / 60_000.0;
-        self.time_to_acknowledge_minutes = self.acknowledged_at.map(minutes);
-        self.time_to_resolve_minutes = self.resolved_at.map(minutes);
-    }
-
-    /// The incident's window: first trigger to final resolution (or now while open).
-    pub fn window(&self) -> (Millis, Millis) {
-        (
-            self.triggered_at,
-            self.resolved_at.unwrap_or_else(crate::domain::now_millis),
-        )
-    }
-
-    pub fn triggered(&self) -> chrono::DateTime<chrono::Utc> {
-        from_millis(self.triggered_at)
-    }
-}
-
-/// Folds one event into an incident. Commutative and idempotent, so events in any order (a
-/// resolve before its trigger included) and repeated give the same incident.
-pub fn merge(inc: &mut Incident, ev: &PdEvent) {
-    let at = ev.occurred_at;
-    inc.triggered_at = inc.triggered_at.min(at);
-    if let Some(created) = ev.snapshot.as_ref().and_then(|s| s.created_at) {
-        inc.triggered_at = inc.triggered_at.min(created);
-    }
-    match ev.kind.as_str() {
-        "acknowledged" => {
-            inc.acknowledged_at = Some(inc.acknowledged_at.map_or(at, |a| a.min(at)));
-        }
-        "resolved" => {
-            inc.last_resolved_at = Some(inc.last_resolved_at.map_or(at, |r| r.max(at)));
-        }
-        _ => {}
-    }
-    if let Some(s) = &ev.snapshot {
-        // Latest incident-shaped event wins; ties broken by status order then event id, so the
-        // outcome never depends on arrival order.
-        let key = (at, status_rank(s.status), ev.event_id.as_str());
-        let current = (
-            inc.status_at,
-            status_rank(inc.status),
-            inc.status_event.as_str(),
-        );
-        if key > current {
-            inc.status = s.status;
-            inc.status_at = at;
-            inc.status_event = ev.event_id.clone();
-        }
-        if at >= inc.data_at {
-            inc.data_at = at;
-            if !s.title.is_empty() {
-                inc.title = s.title.clone();
-            }
-            if !s.service.is_empty() {
-                inc.service = s.service.clone();
-            }
-            inc.service_ref = s.service_ref.clone().or(inc.service_ref.take());
-            inc.severity = s.severity.or(inc.severity);
-            inc.urgency = s.urgency.clone().or(inc.urgency.take());
-            inc.number = s.number.or(inc.number);
-            inc.html_url = s.html_url.clone().or(inc.html_url.take());
-            inc.assignees = s.assignees.clone();
-            inc.teams = s.teams.clone();
-        }
-        if s.status == Status::Resolved {
-            inc.last_resolved_at = Some(inc.last_resolved_at.map_or(at, |r| r.max(at)));
-        }
-    }
-    inc.derive();
-}
-
-fn status_rank(s: Status) -> u8 {
-    match s {
-        Status::Triggered => 0,
-        Status::Acknowledged => 1,
-        Status::Resolved => 2,
-    }
-}
+use crate::domain::{
+    Incident, IncidentEvent, IncidentId, Millis, Severity, Status, TimelineEntry, Transition, merge,
+};
 
 const COLUMNS: &str = "id, title, service, service_ref, status, status_at, status_event, severity, \
     urgency, number, html_url, assignees, teams, triggered_at, acknowledged_at, last_resolved_at, \
@@ -205,22 +47,12 @@ fn from_row(row: &AnyRow) -> Result<Incident> {
     Ok(inc)
 }
 
-/// What applying an event did to its incident's status, for job scheduling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transition {
-    None,
-    /// Became resolved, or its final resolution moved later.
-    Resolved,
-    /// Was resolved and is open again.
-    Reopened,
-}
-
 /// Applies one PagerDuty event inside the caller's transaction: upserts the incident and adds the
 /// timeline entry `pagerduty:<event id>`.
 pub(crate) async fn apply_event(
     conn: &mut AnyConnection,
     lock_clause: &str,
-    ev: &PdEvent,
+    ev: &IncidentEvent,
     now: Millis,
 ) -> Result<(Incident, Transition)> {
     // Make sure the row exists, then lock it (PostgreSQL) so concurrent replicas merge in turn.
@@ -242,15 +74,7 @@ pub(crate) async fn apply_event(
     let mut inc = from_row(&row)?;
     let before = (inc.status, inc.last_resolved_at);
     merge(&mut inc, ev);
-    let transition = match (before.0, inc.status) {
-        (Status::Resolved, Status::Resolved) if inc.last_resolved_at > before.1 => {
-            Transition::Resolved
-        }
-        (Status::Resolved, Status::Resolved) => Transition::None,
-        (_, Status::Resolved) => Transition::Resolved,
-        (Status::Resolved, _) => Transition::Reopened,
-        _ => Transition::None,
-    };
+    let transition = Transition::between(before, (inc.status, inc.last_resolved_at));
     sqlx::query(
         "UPDATE incidents SET title = $2, service = $3, service_ref = $4, status = $5, \
          status_at = $6, status_event = $7, severity = $8, urgency = $9, number = $10, \
@@ -292,23 +116,6 @@ pub(crate) async fn apply_event(
     )
     .await?;
     Ok((inc, transition))
-}
-
-/// One piece of evidence on an incident's timeline.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct TimelineEntry {
-    #[serde(skip)]
-    pub incident_id: String,
-    pub evidence_id: String,
-    #[serde(with = "rfc3339")]
-    pub at: Millis,
-    pub source: String,
-    pub kind: String,
-    pub author: Option<String>,
-    pub text: String,
-    /// For a Slack thread reply: the `ts` of the thread's first message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thread: Option<String>,
 }
 
 pub(crate) async fn insert_timeline(conn: &mut AnyConnection, e: &TimelineEntry) -> Result<()> {
@@ -433,10 +240,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::pagerduty::IncidentSnapshot;
+    use crate::domain::IncidentSnapshot;
 
-    fn ev(id: &str, kind: &str, at: Millis, status: Option<Status>) -> PdEvent {
-        PdEvent {
+    fn ev(id: &str, kind: &str, at: Millis, status: Option<Status>) -> IncidentEvent {
+        IncidentEvent {
             event_id: id.into(),
             event_type: format!("incident.{kind}"),
             occurred_at: at,
@@ -460,7 +267,7 @@ mod tests {
         }
     }
 
-    fn fold(events: &[PdEvent]) -> Incident {
+    fn fold(events: &[IncidentEvent]) -> Incident {
         let id = IncidentId::parse("P1").unwrap();
         let mut inc = Incident::new_for(&id, events[0].occurred_at);
         for e in events {

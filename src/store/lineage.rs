@@ -5,7 +5,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::{Result, Store, json_col};
 use crate::domain::Millis;
-use crate::ingest::openlineage::{DatasetRef, RunEvent};
+use crate::domain::{DatasetRef, RunEvent};
 
 /// Stores one RunEvent inside the caller's transaction; false when this run id and event type
 /// were seen before (nothing changes).

@@ -3,8 +3,8 @@
 use sqlx::Row;
 
 use super::{Result, Store, json_col};
+use crate::domain::FrozenSeries;
 use crate::domain::{IncidentId, now_millis};
-use crate::evidence::metrics::FrozenSeries;
 
 impl Store {
     /// Replaces an incident's frozen series with `series` (a refetch covers a longer window).

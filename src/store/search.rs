@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::{Result, Store};
-use crate::similar::index::SearchDoc;
+use crate::domain::SearchDoc;
 
 const PAGE: i64 = 2000;
 

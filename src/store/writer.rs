@@ -7,23 +7,27 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use super::incidents::{Transition, apply_event};
+use super::incidents::apply_event;
 use super::{Result, Store, StoreError, changes, jobs};
+use crate::domain::Change;
+use crate::domain::PagerDutyWebhook;
+use crate::domain::Transition;
 use crate::domain::{Millis, now_millis};
-use crate::ingest::changes::Change;
-use crate::ingest::pagerduty::PdWebhook;
 
 /// Something to store.
 #[derive(Debug, Clone)]
 pub enum IngestOp {
     /// A verified PagerDuty webhook with its raw body (kept for audit and replay).
-    PagerDuty { raw: String, webhook: PdWebhook },
+    PagerDuty {
+        raw: String,
+        webhook: PagerDutyWebhook,
+    },
     /// Change events (one request may carry several).
     Changes(Vec<Change>),
     /// A validated OpenLineage RunEvent with its raw body.
     Lineage {
         raw: String,
-        event: Box<crate::ingest::openlineage::RunEvent>,
+        event: Box<crate::domain::RunEvent>,
     },
 }
 
@@ -138,7 +142,7 @@ pub async fn apply_batch(
                 if !fresh {
                     IngestOutcome::Duplicate
                 } else {
-                    if let PdWebhook::Incident(ev) = webhook {
+                    if let PagerDutyWebhook::Incident(ev) = webhook {
                         let (inc, transition) =
                             apply_event(&mut tx, store.lock_clause(), ev, now).await?;
                         match transition {

@@ -10,9 +10,9 @@ pub mod slack;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use postmortem::app::startup::Application;
 use postmortem::config::Config;
 use postmortem::ingest::signature::sign_pagerduty;
-use postmortem::startup::Application;
 use postmortem::store::Store;
 use reqwest::{Response, StatusCode};
 use secrecy::SecretString;
@@ -55,7 +55,7 @@ static CLEANED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 /// A fresh, isolated database URL, plus the temp dir that holds a SQLite file.
 pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
     // Tests build HTTPS-capable clients: one TLS provider for the process first.
-    postmortem::startup::install_crypto_provider();
+    postmortem::app::startup::install_crypto_provider();
     match std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|s| !s.is_empty())
@@ -154,7 +154,7 @@ async fn spawn_on(
     dir: Option<tempfile::TempDir>,
     adjust: impl FnOnce(&mut Config),
 ) -> TestApp {
-    postmortem::startup::install_crypto_provider();
+    postmortem::app::startup::install_crypto_provider();
     let mut config = test_config(&url);
     adjust(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -284,15 +284,17 @@ impl TestApp {
 
     /// Replays the bundled demo incidents (changes first, then webhooks in time order).
     pub async fn replay_demo(&self) {
-        let r = self.post_changes(postmortem::demo::CHANGE_EVENTS).await;
+        let r = self
+            .post_changes(postmortem::cli::demo::CHANGE_EVENTS)
+            .await;
         assert_eq!(r.status(), StatusCode::ACCEPTED);
-        for l in postmortem::demo::LINEAGE_EVENTS
+        for l in postmortem::cli::demo::LINEAGE_EVENTS
             .lines()
             .filter(|l| !l.is_empty())
         {
             assert_eq!(self.post_lineage(l).await.status(), StatusCode::CREATED);
         }
-        let mut lines: Vec<(String, &str)> = postmortem::demo::PAGERDUTY_EVENTS
+        let mut lines: Vec<(String, &str)> = postmortem::cli::demo::PAGERDUTY_EVENTS
             .lines()
             .filter(|l| !l.is_empty())
             .map(|l| {

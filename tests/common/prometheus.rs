@@ -74,7 +74,7 @@ pub async fn start(fixture: &str) -> Option<TestPrometheus> {
         child,
         _dir: dir,
     };
-    postmortem::startup::install_crypto_provider();
+    postmortem::app::startup::install_crypto_provider();
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

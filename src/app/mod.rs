@@ -1,0 +1,9 @@
+//! The running service: start-up (`Application`), the job worker, the report schedule and
+//! telemetry. The top of the house: it wires every other room together.
+
+pub mod schedule;
+pub mod startup;
+pub mod telemetry;
+pub mod worker;
+
+pub use startup::{Application, install_crypto_provider};

@@ -1,0 +1,285 @@
+//! The job worker beside the server: claims due jobs with a lease, keeps the lease alive while it
+//! works, and records success or failure (retried with backoff). On shutdown it finishes the job in
+//! hand and hands back any other claimed job.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::{IncidentId, now_millis};
+use crate::draft::Drafter;
+use crate::metrics::Metrics;
+use crate::store::Store;
+use crate::store::jobs::{DRAFT, Job, REDRAFT, SLACK_BACKFILL};
+
+#[derive(Clone)]
+pub struct Worker {
+    pub store: Store,
+    pub drafter: Drafter,
+    pub metrics: Metrics,
+    pub owner: String,
+    pub poll: Duration,
+    pub lease: Duration,
+    pub jobs_ready: Arc<Notify>,
+    pub config: Arc<crate::config::Config>,
+    pub slack: Option<crate::notify::slack::SlackApi>,
+}
+
+impl Worker {
+    pub async fn run(self, shutdown: CancellationToken) {
+        tracing::info!(owner = %self.owner, "job worker started");
+        while !shutdown.is_cancelled() {
+            let notified = self.jobs_ready.notified();
+            match self
+                .store
+                .claim_job(&self.owner, now_millis(), self.lease.as_millis() as i64)
+                .await
+            {
+                Ok(Some(job)) => self.run_job(job).await,
+                Ok(None) => {
+                    tokio::select! {
+                        _ = notified => {}
+                        _ = tokio::time::sleep(self.poll) => {}
+                        _ = shutdown.cancelled() => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "claiming a job failed");
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.poll * 4) => {}
+                        _ = shutdown.cancelled() => {}
+                    }
+                }
+            }
+        }
+        match self.store.release_jobs(&self.owner, now_millis()).await {
+            Ok(n) if n > 0 => tracing::info!(released = n, "handed claimed jobs back"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "releasing jobs failed; their leases will expire"),
+        }
+    }
+
+    async fn run_job(&self, job: Job) {
+        let heartbeat = {
+            let (store, owner, id, lease) = (
+                self.store.clone(),
+                self.owner.clone(),
+                job.id.clone(),
+                self.lease,
+            );
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(lease / 3).await;
+                    let until = now_millis() + lease.as_millis() as i64;
+                    if !matches!(store.heartbeat_job(&id, &owner, until).await, Ok(true)) {
+                        break;
+                    }
+                }
+            })
+        };
+        let result = self.execute(&job).await;
+        heartbeat.abort();
+        let now = now_millis();
+        match result {
+            Ok(()) => {
+                self.metrics
+                    .job_runs
+                    .with_label_values(&[&job.kind, "done"])
+                    .inc();
+                if let Err(e) = self.store.complete_job(&job.id, &self.owner, now).await {
+                    tracing::warn!(job.id = %job.id, error = %e, "could not mark job done");
+                }
+            }
+            Err(message) => {
+                let outcome = if job.attempts >= job.max_attempts {
+                    "failed"
+                } else {
+                    "retry"
+                };
+                self.metrics
+                    .job_runs
+                    .with_label_values(&[&job.kind, outcome])
+                    .inc();
+                tracing::warn!(job.id = %job.id, job.kind = %job.kind, attempts = job.attempts, error = %message, "job failed");
+                if let Err(e) = self.store.fail_job(&job, &self.owner, &message, now).await {
+                    tracing::warn!(job.id = %job.id, error = %e, "could not record job failure");
+                }
+            }
+        }
+    }
+
+    async fn execute(&self, job: &Job) -> Result<(), String> {
+        match job.kind.as_str() {
+            kind @ (DRAFT | REDRAFT) => {
+                let id = job
+                    .incident_id
+                    .as_deref()
+                    .map(IncidentId::parse)
+                    .transpose()
+                    .map_err(|e| e.to_string())?
+                    .ok_or("draft job without an incident")?;
+                let drafted = self
+                    .drafter
+                    .draft(&id, kind == REDRAFT)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tracing::info!(incident.id = %id, revision = drafted.revision, created = drafted.created, "drafted");
+                if let Some(slack) = &self.slack {
+                    let channels = self
+                        .store
+                        .channels_for_incident(id.as_str())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if kind == DRAFT && !channels.is_empty() {
+                        // Drafted on time; the channel history follows and redrafts if it adds.
+                        self.store
+                            .schedule_once(SLACK_BACKFILL, id.as_str(), now_millis())
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        self.jobs_ready.notify_waiters();
+                    }
+                    if drafted.created {
+                        self.announce(slack, &channels, &drafted.postmortem).await;
+                    }
+                }
+                Ok(())
+            }
+            SLACK_BACKFILL => {
+                let id = job
+                    .incident_id
+                    .as_deref()
+                    .ok_or("backfill job without an incident")?;
+                let Some(slack) = &self.slack else {
+                    return Ok(());
+                };
+                self.backfill(slack, id).await
+            }
+            other => Err(format!("unknown job kind {other:?}")),
+        }
+    }
+}
+
+/// Slack's `ts` form of a time in milliseconds.
+fn slack_ts(ms: i64) -> String {
+    format!("{}.{:06}", ms.div_euclid(1000), ms.rem_euclid(1000) * 1000)
+}
+
+impl Worker {
+    /// Reads every linked channel's history over the incident window (an hour either side) and
+    /// stores what the events missed; anything new reschedules the draft.
+    async fn backfill(
+        &self,
+        slack: &crate::notify::slack::SlackApi,
+        id: &str,
+    ) -> Result<(), String> {
+        let iid = IncidentId::parse(id).map_err(|e| e.to_string())?;
+        let Some(inc) = self.store.incident(&iid).await.map_err(|e| e.to_string())? else {
+            return Ok(());
+        };
+        let (start, end) = inc.window();
+        let (oldest, latest) = (slack_ts(start - 3_600_000), slack_ts(end + 3_600_000));
+        let mut added = 0;
+        for channel in self
+            .store
+            .channels_for_incident(id)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            let messages = slack
+                .history(&channel, &oldest, &latest)
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+            let messages: Vec<crate::store::slack::SlackMessage> = messages
+                .into_iter()
+                .filter(|m| !m.bot)
+                .map(|m| crate::store::slack::SlackMessage {
+                    channel: channel.clone(),
+                    ts: m.ts,
+                    thread_ts: m.thread_ts,
+                    user: m.user,
+                    text: m.text,
+                })
+                .collect();
+            added += self
+                .store
+                .add_slack_messages(id, &messages, 0)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        tracing::info!(incident.id = id, added, "Slack history backfilled");
+        if added > 0 {
+            self.jobs_ready.notify_waiters();
+        }
+        Ok(())
+    }
+
+    /// Announces a stored draft in the incident's channels and `SLACK_REPORT_CHANNEL`.
+    async fn announce(
+        &self,
+        slack: &crate::notify::slack::SlackApi,
+        channels: &[String],
+        p: &crate::domain::postmortem::Postmortem,
+    ) {
+        let mut targets: Vec<&str> = channels.iter().map(String::as_str).collect();
+        if let Some(r) = self.config.slack_report_channel.as_deref()
+            && !targets.contains(&r)
+        {
+            targets.push(r);
+        }
+        if targets.is_empty() {
+            return;
+        }
+        let (text, blocks) = announcement(&self.config.base_url, p);
+        for channel in targets {
+            let outcome = match slack.post(channel, &text, &blocks).await {
+                Ok(()) => "ok",
+                Err(e) => {
+                    tracing::warn!(channel, error = %format!("{e:#}"), "cannot announce a draft in Slack");
+                    "failed"
+                }
+            };
+            self.metrics
+                .job_runs
+                .with_label_values(&["slack_announce", outcome])
+                .inc();
+        }
+    }
+}
+
+/// The Block Kit announcement of a draft: title, top hypothesis with its confidence, a link.
+pub fn announcement(
+    base_url: &str,
+    p: &crate::domain::postmortem::Postmortem,
+) -> (String, serde_json::Value) {
+    let esc = crate::notify::slack::esc;
+    let link = crate::notify::slack::postmortem_link(base_url, &p.incident_id);
+    let title: String = format!("Postmortem drafted: {}", p.title)
+        .chars()
+        .take(150)
+        .collect();
+    let top = p
+        .root_cause_hypotheses
+        .iter()
+        .find(|h| h.supported)
+        .map(|h| {
+            format!(
+                "*Top hypothesis* (confidence {:.2}): {}",
+                h.confidence,
+                esc(&h.hypothesis)
+            )
+        })
+        .unwrap_or_else(|| "No root-cause hypothesis is supported by the evidence yet.".into());
+    let by = match &p.model {
+        Some(m) => format!("the {} drafter ({})", p.drafter, esc(m)),
+        None => format!("the {} drafter", p.drafter),
+    };
+    let blocks = serde_json::json!([
+        {"type": "header", "text": {"type": "plain_text", "text": title}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": format!(
+            "*{}* · {} · revision {} by {}\n{}", esc(&p.incident_id), esc(&p.service), p.revision, by, top)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": format!("<{link}|Open the postmortem>")}}
+    ]);
+    (format!("{title} ({link})"), blocks)
+}

@@ -1,0 +1,284 @@
+//! `postmortem eval [DIR]`: scores the configured drafter on a golden set. `DIR/incidents.jsonl`
+//! holds import records (with timelines and changes), `DIR/expected.json` maps each incident id
+//! to the evidence ids of its true cause. The set is imported into a throw-away SQLite database
+//! and every incident is drafted through the real drafter (the model when one is configured).
+//!
+//! Scores:
+//! - top-1: the first hypothesis cites one of the true cause's ids;
+//! - top-3: the first three hypotheses together cite every id of the true cause;
+//! - citation validity: of every id the drafter cited, the share that exists in the evidence
+//!   (for a model, counted before the verifier removed the invented ones);
+//! - section completeness: of the twelve sections of every draft, the share with content (a
+//!   section that says what is missing counts; an empty one does not).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::domain::IncidentId;
+use crate::domain::postmortem::Postmortem;
+
+pub const SECTIONS: [&str; 12] = [
+    "## Summary",
+    "## Impact",
+    "## Timeline",
+    "## Detected anomalies",
+    "## Changes before the incident",
+    "## Root-cause hypotheses",
+    "## Contributing factors",
+    "## What went well",
+    "## What went poorly",
+    "## Action items",
+    "## Similar past incidents",
+    "## How this draft was made",
+];
+
+/// Minimum scores; under any of them, `eval` exits 1.
+#[derive(Debug, Clone, Copy)]
+pub struct Thresholds {
+    pub top1: f64,
+    pub top3: f64,
+    pub citations: f64,
+    pub completeness: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CaseResult {
+    pub incident_id: String,
+    pub expected: Vec<String>,
+    pub top: Vec<String>,
+    pub top1: bool,
+    pub top3: bool,
+    pub cited: usize,
+    pub invalid_citations: usize,
+    pub sections_filled: usize,
+    pub drafter: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub drafter: String,
+    pub model: Option<String>,
+    pub prompt_version: Option<String>,
+    pub incidents: usize,
+    pub top1_accuracy: f64,
+    pub top3_accuracy: f64,
+    pub citation_validity: f64,
+    pub section_completeness: f64,
+    pub cases: Vec<CaseResult>,
+}
+
+impl Report {
+    /// The scores under their thresholds, named.
+    pub fn failures(&self, t: &Thresholds) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, v, min) in [
+            ("top-1 accuracy", self.top1_accuracy, t.top1),
+            ("top-3 accuracy", self.top3_accuracy, t.top3),
+            ("citation validity", self.citation_validity, t.citations),
+            (
+                "section completeness",
+                self.section_completeness,
+                t.completeness,
+            ),
+        ] {
+            if v + 1e-9 < min {
+                out.push(format!("{name} {v:.3} is under {min:.3}"));
+            }
+        }
+        out
+    }
+
+    pub fn print(&self) {
+        println!(
+            "{:<14} {:<6} {:<6} {:<10} {:<9} top hypothesis (expected)",
+            "incident", "top-1", "top-3", "citations", "sections"
+        );
+        for c in &self.cases {
+            println!(
+                "{:<14} {:<6} {:<6} {:<10} {:<9} {} ({})",
+                c.incident_id,
+                if c.top1 { "yes" } else { "no" },
+                if c.top3 { "yes" } else { "no" },
+                format!("{}/{}", c.cited - c.invalid_citations, c.cited),
+                format!("{}/12", c.sections_filled),
+                c.top.first().map(String::as_str).unwrap_or("-"),
+                c.expected.join(", ")
+            );
+        }
+        println!();
+        println!(
+            "drafter {}{}{}",
+            self.drafter,
+            self.model
+                .as_deref()
+                .map(|m| format!(" · model {m}"))
+                .unwrap_or_default(),
+            self.prompt_version
+                .as_deref()
+                .map(|p| format!(" · prompt {p}"))
+                .unwrap_or_default()
+        );
+        println!("incidents             {}", self.incidents);
+        println!("top-1 accuracy        {:.3}", self.top1_accuracy);
+        println!("top-3 accuracy        {:.3}", self.top3_accuracy);
+        println!("citation validity     {:.3}", self.citation_validity);
+        println!("section completeness  {:.3}", self.section_completeness);
+    }
+}
+
+/// The change-like ids a hypothesis cites (what the culprit is judged on).
+fn culprits(ids: &[String]) -> Vec<String> {
+    ids.iter()
+        .filter(|i| i.starts_with("change:") || i.starts_with("lineage:"))
+        .cloned()
+        .collect()
+}
+
+/// How many of the twelve sections have content, in a draft's Markdown.
+pub fn sections_filled(markdown: &str) -> usize {
+    let mut filled = 0;
+    for (i, head) in SECTIONS.iter().enumerate() {
+        let Some(start) = markdown.find(head) else {
+            continue;
+        };
+        let body_start = start + head.len();
+        let end = SECTIONS[i + 1..]
+            .iter()
+            .filter_map(|h| markdown[body_start..].find(h))
+            .min()
+            .map_or(markdown.len(), |e| body_start + e);
+        if !markdown[body_start..end].trim().is_empty() {
+            filled += 1;
+        }
+    }
+    filled
+}
+
+/// Runs the golden set in `dir` through the drafter `config` describes.
+pub async fn run(dir: &Path, mut config: Config) -> anyhow::Result<Report> {
+    let incidents = dir.join("incidents.jsonl");
+    let expected_path = dir.join("expected.json");
+    let text = std::fs::read_to_string(&incidents)
+        .with_context(|| format!("reading {}", incidents.display()))?;
+    let expected: BTreeMap<String, Vec<String>> = serde_json::from_str(
+        &std::fs::read_to_string(&expected_path)
+            .with_context(|| format!("reading {}", expected_path.display()))?,
+    )
+    .with_context(|| {
+        format!(
+            "{} is not {{\"id\": [\"evidence-id\", …]}}",
+            expected_path.display()
+        )
+    })?;
+
+    let tmp = tempfile::tempdir()?;
+    config.database_url = format!("sqlite://{}", tmp.path().join("eval.db").display());
+    let (config, store, _, _, drafter) = crate::app::startup::components(config).await?;
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record = crate::ingest::history::parse_record(line, &config)
+            .map_err(|e| anyhow::anyhow!("{}:{}: {e}", incidents.display(), n + 1))?;
+        store.import_record(&record).await?;
+    }
+
+    let mut cases = Vec::new();
+    let mut model = None;
+    let mut prompt_version = None;
+    for (id, want) in &expected {
+        let iid = IncidentId::parse(id)?;
+        let drafted = drafter
+            .draft(&iid, true)
+            .await
+            .with_context(|| format!("drafting {id} (is it in incidents.jsonl?)"))?;
+        let doc: &Postmortem = &drafted.postmortem;
+        model = model.or(doc.model.clone());
+        prompt_version = prompt_version.or(doc.prompt_version.clone());
+        let hyps: Vec<Vec<String>> = doc
+            .root_cause_hypotheses
+            .iter()
+            .filter(|h| h.supported)
+            .map(|h| culprits(&h.evidence_ids))
+            .collect();
+        let top1 = hyps
+            .first()
+            .is_some_and(|h| h.iter().any(|i| want.contains(i)));
+        let top3: Vec<&String> = hyps.iter().take(3).flatten().collect();
+        let top3 = !want.is_empty() && want.iter().all(|w| top3.contains(&w));
+        // Checked here against the stored evidence, not taken from the drafter's word.
+        let mut valid: std::collections::BTreeSet<String> = store
+            .timeline(&iid)
+            .await?
+            .into_iter()
+            .map(|e| e.evidence_id)
+            .collect();
+        valid.extend(doc.timeline.iter().map(|e| e.evidence_id.clone()));
+        valid.extend(doc.changes.iter().map(|c| c.evidence_id.clone()));
+        valid.extend(doc.anomalies.iter().map(|a| a.evidence_id.clone()));
+        let ids = citations(doc);
+        let cited = ids.len();
+        let invalid = ids.iter().filter(|i| !valid.contains(i.as_str())).count()
+            + doc.provenance.removed_citations.len();
+        cases.push(CaseResult {
+            incident_id: id.clone(),
+            expected: want.clone(),
+            top: hyps.first().cloned().unwrap_or_default(),
+            top1,
+            top3,
+            cited: cited + doc.provenance.removed_citations.len(),
+            invalid_citations: invalid,
+            sections_filled: sections_filled(&doc.markdown),
+            drafter: doc.drafter.clone(),
+        });
+    }
+    store.close().await;
+    let n = cases.len().max(1) as f64;
+    let cited: usize = cases.iter().map(|c| c.cited).sum();
+    let invalid: usize = cases.iter().map(|c| c.invalid_citations).sum();
+    Ok(Report {
+        drafter: if cases.iter().any(|c| c.drafter == "llm") {
+            "llm".into()
+        } else {
+            drafter.drafter_name().into()
+        },
+        model,
+        prompt_version,
+        incidents: cases.len(),
+        top1_accuracy: cases.iter().filter(|c| c.top1).count() as f64 / n,
+        top3_accuracy: cases.iter().filter(|c| c.top3).count() as f64 / n,
+        citation_validity: if cited == 0 {
+            0.0
+        } else {
+            (cited - invalid) as f64 / cited as f64
+        },
+        section_completeness: cases.iter().map(|c| c.sections_filled).sum::<usize>() as f64
+            / (n * SECTIONS.len() as f64),
+        cases,
+    })
+}
+
+fn citations(doc: &Postmortem) -> Vec<&String> {
+    doc.summary_evidence_ids
+        .iter()
+        .chain(
+            doc.impact
+                .statements
+                .iter()
+                .chain(&doc.contributing_factors)
+                .chain(&doc.what_went_well)
+                .chain(&doc.what_went_poorly)
+                .flat_map(|f| &f.evidence_ids),
+        )
+        .chain(
+            doc.root_cause_hypotheses
+                .iter()
+                .flat_map(|h| &h.evidence_ids),
+        )
+        .chain(doc.action_items.iter().flat_map(|a| &a.evidence_ids))
+        .collect()
+}

@@ -1,0 +1,6 @@
+//! Slack out: the Web API client (history backfill, messages) and every announcement the service
+//! posts (drafts ready, monthly reports), in one place.
+
+pub mod slack;
+
+pub use slack::SlackApi;
