@@ -8,11 +8,12 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::JobKind;
 use crate::domain::{IncidentId, now_millis};
 use crate::draft::Drafter;
 use crate::metrics::Metrics;
 use crate::store::Store;
-use crate::store::jobs::{DRAFT, Job, REDRAFT, SLACK_BACKFILL};
+use crate::store::jobs::Job;
 
 #[derive(Clone)]
 pub struct Worker {
@@ -111,8 +112,8 @@ impl Worker {
     }
 
     async fn execute(&self, job: &Job) -> Result<(), String> {
-        match job.kind.as_str() {
-            kind @ (DRAFT | REDRAFT) => {
+        match JobKind::parse(&job.kind).map_err(|e| e.to_string())? {
+            kind @ (JobKind::Draft | JobKind::Redraft) => {
                 let id = job
                     .incident_id
                     .as_deref()
@@ -122,7 +123,7 @@ impl Worker {
                     .ok_or("draft job without an incident")?;
                 let drafted = self
                     .drafter
-                    .draft(&id, kind == REDRAFT)
+                    .draft(&id, kind == JobKind::Redraft)
                     .await
                     .map_err(|e| e.to_string())?;
                 tracing::info!(incident.id = %id, revision = drafted.revision, created = drafted.created, "drafted");
@@ -132,10 +133,10 @@ impl Worker {
                         .channels_for_incident(id.as_str())
                         .await
                         .map_err(|e| e.to_string())?;
-                    if kind == DRAFT && !channels.is_empty() {
+                    if kind == JobKind::Draft && !channels.is_empty() {
                         // Drafted on time; the channel history follows and redrafts if it adds.
                         self.store
-                            .schedule_once(SLACK_BACKFILL, id.as_str(), now_millis())
+                            .schedule_once(JobKind::SlackBackfill, id.as_str(), now_millis())
                             .await
                             .map_err(|e| e.to_string())?;
                         self.jobs_ready.notify_waiters();
@@ -146,7 +147,7 @@ impl Worker {
                 }
                 Ok(())
             }
-            SLACK_BACKFILL => {
+            JobKind::SlackBackfill => {
                 let id = job
                     .incident_id
                     .as_deref()
@@ -156,7 +157,6 @@ impl Worker {
                 };
                 self.backfill(slack, id).await
             }
-            other => Err(format!("unknown job kind {other:?}")),
         }
     }
 }

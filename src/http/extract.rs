@@ -2,13 +2,14 @@
 //! JSON like every other error.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 
 use super::AppState;
 use super::error::Error;
+use crate::domain::IncidentId;
 use crate::ingest::signature::bearer_matches;
 
 /// Largest webhook or API body accepted.
@@ -43,6 +44,25 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
             headers: parts.headers,
             bytes,
         })
+    }
+}
+
+/// The `{id}` of an incident route, parsed: a handler that takes it has a valid incident id. A
+/// malformed id is a 400 naming the problem.
+pub struct IncidentPath(pub IncidentId);
+
+impl<S: Send + Sync> FromRequestParts<S> for IncidentPath {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| Error::BadRequest(e.body_text()))?;
+        let raw = params
+            .iter()
+            .find(|(name, _)| *name == "id")
+            .map(|(_, value)| value)
+            .ok_or_else(|| Error::Internal("an incident route without {id}".into()))?;
+        Ok(Self(IncidentId::parse(raw)?))
     }
 }
 

@@ -3,13 +3,13 @@
 #[allow(unused_imports)]
 use super::openapi::ErrorBody;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{Error, Result};
-use super::extract::{ApiAuth, ApiQuery};
+use super::extract::{ApiAuth, ApiQuery, IncidentPath};
 use super::{AppState, Router};
 use crate::domain::{IncidentId, Status, parse_time, to_millis};
 use crate::evidence::Bundle;
@@ -87,17 +87,12 @@ async fn list(
     ))
 }
 
-pub(crate) fn incident_id(raw: &str) -> Result<IncidentId> {
-    IncidentId::parse(raw).map_err(Error::from)
-}
-
 #[utoipa::path(get, path = "/api/incidents/{id}", tag = "incidents", params(("id" = String, Path)), responses((status = 200, description = "The incident", body = Object), (status = 404, description = "No such incident", body = ErrorBody), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
 async fn one(
     _: ApiAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IncidentPath(id): IncidentPath,
 ) -> Result<Json<Value>> {
-    let id = incident_id(&id)?;
     let inc = state
         .store
         .incident(&id)
@@ -112,9 +107,8 @@ async fn one(
 async fn timeline(
     _: ApiAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IncidentPath(id): IncidentPath,
 ) -> Result<Json<Value>> {
-    let id = incident_id(&id)?;
     let bundle = Bundle::gather(&state.store, &state.config, &id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no incident {id}")))?;

@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod pages;
 mod postmortems;
 pub(crate) mod reviews;
+mod signed;
 mod similar;
 mod slack;
 mod webhooks;

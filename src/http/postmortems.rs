@@ -3,7 +3,7 @@
 #[allow(unused_imports)]
 use super::openapi::ErrorBody;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -11,11 +11,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::{Error, Result};
-use super::extract::{ApiAuth, ApiQuery};
-use super::incidents::incident_id;
+use super::extract::{ApiAuth, ApiQuery, IncidentPath};
 use super::{AppState, Router};
+use crate::domain::JobKind;
 use crate::domain::postmortem::Postmortem;
-use crate::store::jobs::REDRAFT;
 
 pub fn router() -> Router {
     Router::new()
@@ -34,10 +33,9 @@ struct FormatQuery {
 async fn current(
     _: ApiAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IncidentPath(id): IncidentPath,
     ApiQuery(q): ApiQuery<FormatQuery>,
 ) -> Result<Response> {
-    let id = incident_id(&id)?;
     let stored = state
         .store
         .current_postmortem(&id)
@@ -69,9 +67,8 @@ async fn current(
 async fn revisions(
     _: ApiAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IncidentPath(id): IncidentPath,
 ) -> Result<Response> {
-    let id = incident_id(&id)?;
     let revs = state.store.postmortem_revisions(&id).await?;
     let list: Vec<_> = revs
         .iter()
@@ -91,15 +88,18 @@ async fn revisions(
 async fn redraft(
     _: ApiAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IncidentPath(id): IncidentPath,
 ) -> Result<Response> {
-    let id = incident_id(&id)?;
     if state.store.incident(&id).await?.is_none() {
         return Err(Error::NotFound(format!("no incident {id}")));
     }
     let job_id = state
         .store
-        .enqueue_job(REDRAFT, Some(id.as_str()), crate::domain::now_millis())
+        .enqueue_job(
+            JobKind::Redraft,
+            Some(id.as_str()),
+            crate::domain::now_millis(),
+        )
         .await?;
     state.jobs_ready.notify_waiters();
     Ok((StatusCode::ACCEPTED, Json(json!({ "job_id": job_id }))).into_response())

@@ -15,8 +15,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::error::{Error, Result};
-use super::extract::{ApiAuth, ApiQuery, RawBody};
-use super::incidents::incident_id;
+use super::extract::{ApiAuth, ApiQuery, IncidentPath, RawBody};
 use super::{AppState, Router};
 use crate::review::{self, ReviewStatus};
 use crate::store::action_items::{ActionItemChange, NewActionItem};
@@ -87,10 +86,9 @@ struct EditBody {
 async fn edit_markdown(
     _: ApiAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IncidentPath(id): IncidentPath,
     body: RawBody,
 ) -> Result<Response> {
-    let id = incident_id(&id)?;
     let b: EditBody = json_body(&body)?;
     let actor = api_actor(&state, &body.headers, b.author.as_deref())?;
     let (p, created) =
@@ -112,10 +110,9 @@ struct StatusBody {
 async fn set_status(
     _: ApiAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IncidentPath(id): IncidentPath,
     body: RawBody,
 ) -> Result<Response> {
-    let id = incident_id(&id)?;
     let b: StatusBody = json_body(&body)?;
     let to = ReviewStatus::parse(&b.status)?;
     let actor = api_actor(&state, &body.headers, b.author.as_deref())?;
@@ -127,9 +124,8 @@ async fn set_status(
 async fn export(
     _: ApiAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IncidentPath(id): IncidentPath,
 ) -> Result<Response> {
-    let id = incident_id(&id)?;
     let e = review::export::export(&state.desk(), &id).await?;
     Ok(markdown_attachment(e))
 }
@@ -163,10 +159,9 @@ struct DiffQuery {
 async fn diff(
     _: ApiAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IncidentPath(id): IncidentPath,
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> Result<Response> {
-    let id = incident_id(&id)?;
     let to = match q.to {
         Some(n) => n,
         None => {
@@ -191,9 +186,8 @@ async fn diff(
 async fn reviews(
     _: ApiAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IncidentPath(id): IncidentPath,
 ) -> Result<Response> {
-    let id = incident_id(&id)?;
     if state.store.incident(&id).await?.is_none() {
         return Err(Error::NotFound(format!("no incident {id}")));
     }
@@ -205,9 +199,8 @@ async fn reviews(
 async fn list_items(
     _: ApiAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IncidentPath(id): IncidentPath,
 ) -> Result<Response> {
-    let id = incident_id(&id)?;
     let items = review::action_items(&state.desk(), &id).await?;
     Ok(Json(json!({ "incident_id": id, "action_items": items })).into_response())
 }
@@ -227,10 +220,9 @@ struct NewItemBody {
 async fn add_item(
     _: ApiAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IncidentPath(id): IncidentPath,
     body: RawBody,
 ) -> Result<Response> {
-    let id = incident_id(&id)?;
     let b: NewItemBody = json_body(&body)?;
     let item = NewActionItem {
         text: review::item_text(&b.text)?,
@@ -276,10 +268,10 @@ fn item_number(raw: &str) -> Result<i64> {
 async fn update_item(
     _: ApiAuth,
     State(state): State<AppState>,
-    Path((id, n)): Path<(String, String)>,
+    IncidentPath(id): IncidentPath,
+    Path((_, n)): Path<(String, String)>,
     body: RawBody,
 ) -> Result<Response> {
-    let id = incident_id(&id)?;
     let n = item_number(&n)?;
     let b: ItemChangeBody = json_body(&body)?;
     let change = ActionItemChange {
@@ -300,10 +292,10 @@ async fn update_item(
 async fn delete_item(
     _: ApiAuth,
     State(state): State<AppState>,
-    Path((id, n)): Path<(String, String)>,
+    IncidentPath(id): IncidentPath,
+    Path((_, n)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let id = incident_id(&id)?;
     let n = item_number(&n)?;
     let actor = api_actor(&state, &headers, None)?;
     review::delete_item(&state.desk(), &id, n, &actor).await?;

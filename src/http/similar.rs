@@ -4,15 +4,14 @@
 #[allow(unused_imports)]
 use super::openapi::ErrorBody;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{Error, Result};
-use super::extract::{ApiAuth, ApiQuery};
+use super::extract::{ApiAuth, ApiQuery, IncidentPath};
 use super::{AppState, Router};
-use crate::domain::IncidentId;
 
 pub fn router() -> Router {
     Router::new()
@@ -50,10 +49,9 @@ fn check_k(k: Option<usize>) -> Result<usize> {
 async fn like_incident(
     _: ApiAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IncidentPath(id): IncidentPath,
     ApiQuery(q): ApiQuery<KQuery>,
 ) -> Result<Json<Value>> {
-    let id = IncidentId::parse(&id).map_err(|e| Error::BadRequest(e.0))?;
     let k = check_k(q.k)?;
     match state.search.similar_to(id.as_str(), k).await? {
         Some(similar) => Ok(Json(

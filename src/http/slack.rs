@@ -15,13 +15,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{Error, Result};
-use super::extract::RawBody;
+use super::signed::{self, SlackSigned};
 use super::{AppState, Router};
+use crate::domain::JobKind;
 use crate::domain::{IncidentId, now_millis};
-use crate::ingest::signature::{SlackRefusal, verify_slack};
 use crate::notify::slack::{esc, postmortem_link};
 use crate::patterns::similar::Similar;
-use crate::store::jobs::REDRAFT;
 use crate::store::slack::SlackMessage;
 
 pub fn router() -> Router {
@@ -33,8 +32,10 @@ pub fn router() -> Router {
 /// `POST /webhooks/slack/events`: the Events API. The message's effect is stored before the 200
 /// (idempotently, so Slack's retries are harmless), then the event id is recorded as handled.
 #[utoipa::path(post, path = "/webhooks/slack/events", tag = "webhooks", request_body(content = Object, description = "Slack Events API body, v0-signed"), responses((status = 200, description = "Handled (the challenge for url_verification)", body = Object), (status = 400, description = "Not JSON", body = ErrorBody), (status = 401, description = "Unsigned, forged or stale", body = ErrorBody), (status = 413, description = "Over 1 MiB", body = ErrorBody)))]
-async fn events(State(state): State<AppState>, raw: RawBody) -> Result<Response> {
-    check_slack(&state, &raw, "slack_events")?;
+async fn events(
+    State(state): State<AppState>,
+    SlackSigned(raw, _): SlackSigned<signed::Events>,
+) -> Result<Response> {
     let v: Value = serde_json::from_slice(&raw.bytes)
         .map_err(|e| Error::BadRequest(format!("body is not JSON: {e}")))?;
     let ok = || Json(json!({ "ok": true })).into_response();
@@ -260,51 +261,11 @@ struct CommandForm {
 /// How long an answer may take before it goes through `response_url` instead.
 const INLINE_BUDGET: Duration = Duration::from_millis(2500);
 
-/// Checks the signature and the timestamp; counts refusals.
-pub(crate) fn check_slack(state: &AppState, raw: &RawBody, source: &str) -> Result<()> {
-    let Some(secret) = state.config.slack_signing_secret.as_ref() else {
-        state
-            .metrics
-            .webhooks
-            .with_label_values(&[source, "unconfigured"])
-            .inc();
-        return Err(Error::Unavailable(
-            "SLACK_SIGNING_SECRET is not set: Slack requests cannot be verified".into(),
-        ));
-    };
-    let header = |name: &str| raw.headers.get(name).and_then(|v| v.to_str().ok());
-    match verify_slack(
-        secret,
-        header("x-slack-request-timestamp"),
-        header("x-slack-signature"),
-        &raw.bytes,
-        now_millis() / 1000,
-    ) {
-        Ok(()) => Ok(()),
-        Err(r) => {
-            let (label, why) = match r {
-                SlackRefusal::Missing => (
-                    "unsigned",
-                    "X-Slack-Signature and X-Slack-Request-Timestamp are required",
-                ),
-                SlackRefusal::Stale => {
-                    ("stale", "the request timestamp is more than 300 s from now")
-                }
-                SlackRefusal::Forged => ("bad_signature", "the signature does not match the body"),
-            };
-            state
-                .metrics
-                .webhooks
-                .with_label_values(&[source, label])
-                .inc();
-            Err(Error::Unauthorized(why.into()))
-        }
-    }
-}
-
 #[utoipa::path(post, path = "/webhooks/slack/commands", tag = "webhooks", request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "Slack's slash-command form, v0-signed"), responses((status = 200, description = "The answer (errors inside)", body = Object), (status = 400, description = "Not a form", body = ErrorBody), (status = 401, description = "Unsigned, forged or stale", body = ErrorBody), (status = 413, description = "Over 1 MiB", body = ErrorBody)))]
-async fn command(State(state): State<AppState>, raw: RawBody) -> Result<Response> {
-    check_slack(&state, &raw, "slack_command")?;
+async fn command(
+    State(state): State<AppState>,
+    SlackSigned(raw, _): SlackSigned<signed::Command>,
+) -> Result<Response> {
     let form: CommandForm = serde_urlencoded::from_bytes(&raw.bytes)
         .map_err(|e| Error::BadRequest(format!("not a slash-command form: {e}")))?;
     state
@@ -479,7 +440,7 @@ async fn draft(state: &AppState, rest: &str, form: &CommandForm) -> Result<Value
     }
     let job = state
         .store
-        .enqueue_job(REDRAFT, Some(id.as_str()), now_millis())
+        .enqueue_job(JobKind::Redraft, Some(id.as_str()), now_millis())
         .await?;
     state.jobs_ready.notify_waiters();
     if !form.response_url.is_empty() {

@@ -12,11 +12,12 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 use serde_json::json;
 
-use super::error::{Error, Result};
+use super::error::Result;
 use super::extract::{IngestAuth, RawBody};
+use super::signed::{GitHubSigned, PagerDutySigned};
 use super::{AppState, Router};
 use crate::domain::Lineage;
-use crate::ingest::{changes, github, openlineage, pagerduty, signature};
+use crate::ingest::{changes, github, openlineage, pagerduty};
 use crate::store::writer::{IngestOp, IngestOutcome};
 
 pub fn router() -> Router {
@@ -60,28 +61,10 @@ async fn observed<T>(
 #[utoipa::path(post, path = "/webhooks/pagerduty", tag = "webhooks", request_body(content = Object, description = "PagerDuty V3 webhook, X-PagerDuty-Signature"), responses((status = 202, description = "Stored", body = Object), (status = 400, description = "Not a PagerDuty webhook", body = ErrorBody), (status = 401, description = "Bad or missing signature", body = ErrorBody), (status = 413, description = "Over 1 MiB", body = ErrorBody)))]
 async fn pagerduty_webhook(
     State(state): State<AppState>,
-    body: Result<RawBody>,
+    body: Result<PagerDutySigned>,
 ) -> Result<impl IntoResponse> {
     let (outcome, event_id) = observed(&state, "pagerduty", async {
-        if state.config.pagerduty_webhook_secrets.is_empty() {
-            return Err(Error::Unavailable(
-                "PagerDuty webhooks are not configured: set PAGERDUTY_WEBHOOK_SECRETS".into(),
-            ));
-        }
-        let body = body?;
-        let header = body
-            .headers
-            .get("x-pagerduty-signature")
-            .and_then(|v| v.to_str().ok());
-        if !signature::verify_pagerduty(
-            &state.config.pagerduty_webhook_secrets,
-            header,
-            &body.bytes,
-        ) {
-            return Err(Error::Unauthorized(
-                "X-PagerDuty-Signature is missing or matches no configured secret".into(),
-            ));
-        }
+        let PagerDutySigned(body) = body?;
         let webhook = pagerduty::parse(&body.bytes, &state.config)?;
         let event_id = webhook.event_id().to_string();
         let raw = String::from_utf8_lossy(&body.bytes).into_owned();
@@ -135,24 +118,10 @@ async fn change_events(
 #[utoipa::path(post, path = "/webhooks/github", tag = "webhooks", request_body(content = Object, description = "GitHub deployment_status, X-Hub-Signature-256"), responses((status = 202, description = "Stored or ignored", body = Object), (status = 400, description = "Not a GitHub webhook", body = ErrorBody), (status = 401, description = "Bad or missing signature", body = ErrorBody), (status = 413, description = "Over 1 MiB", body = ErrorBody)))]
 async fn github_webhook(
     State(state): State<AppState>,
-    body: Result<RawBody>,
+    body: Result<GitHubSigned>,
 ) -> Result<impl IntoResponse> {
     let (outcome, ids) = observed(&state, "github", async {
-        let Some(secret) = &state.config.github_webhook_secret else {
-            return Err(Error::Unavailable(
-                "GitHub webhooks are not configured: set GITHUB_WEBHOOK_SECRET".into(),
-            ));
-        };
-        let body = body?;
-        let header = body
-            .headers
-            .get("x-hub-signature-256")
-            .and_then(|v| v.to_str().ok());
-        if !signature::verify_github(secret, header, &body.bytes) {
-            return Err(Error::Unauthorized(
-                "X-Hub-Signature-256 is missing or does not match GITHUB_WEBHOOK_SECRET".into(),
-            ));
-        }
+        let GitHubSigned(body) = body?;
         let event = body
             .headers
             .get("x-github-event")

@@ -9,11 +9,11 @@ pub mod markdown;
 
 use tokio::sync::Notify;
 
+use crate::domain::JobKind;
 use crate::domain::postmortem::Postmortem;
 use crate::domain::{IncidentId, Invalid, now_millis};
 use crate::render::Templates;
 use crate::store::action_items::{ActionItem, ActionItemChange, NewActionItem};
-use crate::store::jobs::REDRAFT;
 use crate::store::postmortems::StoredPostmortem;
 use crate::store::reviews::{ReviewEvent, Stale};
 use crate::store::{Store, StoreError};
@@ -255,7 +255,7 @@ pub async fn regenerate(state: &Desk<'_>, id: &IncidentId, actor: &str) -> Resul
     let now = now_millis();
     let job_id = state
         .store
-        .enqueue_job(REDRAFT, Some(id.as_str()), now)
+        .enqueue_job(JobKind::Redraft, Some(id.as_str()), now)
         .await?;
     state.jobs_ready.notify_waiters();
     let mut event = ReviewEvent::new(id.as_str(), "regenerate", actor, now);

@@ -8,18 +8,13 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::{Backend, Result, Store};
-use crate::domain::{Millis, rfc3339};
-
-/// Draft after a resolution (or late evidence); skipped when the evidence has not changed.
-pub const DRAFT: &str = "draft";
-/// Draft on request: always adds a revision.
-pub const REDRAFT: &str = "redraft";
-/// Read the linked Slack channels' history over the incident window.
-pub const SLACK_BACKFILL: &str = "slack_backfill";
+use crate::domain::{JobKind, Millis, rfc3339};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Job {
     pub id: String,
+    /// A [`JobKind`] name; kept as stored, so a kind this version does not run fails its job
+    /// instead of the claim.
     pub kind: String,
     pub incident_id: Option<String>,
     /// `pending`, `running`, `done`, `failed` (gave up) or `cancelled`.
@@ -66,7 +61,7 @@ pub fn backoff_millis(attempts: i64) -> Millis {
 
 pub(crate) async fn enqueue(
     conn: &mut AnyConnection,
-    kind: &str,
+    kind: JobKind,
     incident_id: Option<&str>,
     run_at: Millis,
     now: Millis,
@@ -77,7 +72,7 @@ pub(crate) async fn enqueue(
          VALUES ($1, $2, $3, 'pending', $4, 0, 5, $5, $5)",
     )
     .bind(&id)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(incident_id)
     .bind(run_at)
     .bind(now)
@@ -89,7 +84,7 @@ pub(crate) async fn enqueue(
 /// Cancels an incident's pending jobs of a kind (a reopen cancels the pending draft).
 pub(crate) async fn cancel_pending(
     conn: &mut AnyConnection,
-    kind: &str,
+    kind: JobKind,
     incident_id: &str,
     now: Millis,
 ) -> Result<u64> {
@@ -98,7 +93,7 @@ pub(crate) async fn cancel_pending(
          WHERE incident_id = $1 AND kind = $2 AND state = 'pending'",
     )
     .bind(incident_id)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(now)
     .execute(conn)
     .await?;
@@ -112,15 +107,15 @@ pub(crate) async fn schedule_draft(
     run_at: Millis,
     now: Millis,
 ) -> Result<String> {
-    cancel_pending(conn, DRAFT, incident_id, now).await?;
-    enqueue(conn, DRAFT, Some(incident_id), run_at, now).await
+    cancel_pending(conn, JobKind::Draft, incident_id, now).await?;
+    enqueue(conn, JobKind::Draft, Some(incident_id), run_at, now).await
 }
 
 impl Store {
     /// Replaces any pending job of `kind` for the incident with one due at `run_at`.
     pub async fn schedule_once(
         &self,
-        kind: &str,
+        kind: JobKind,
         incident_id: &str,
         run_at: Millis,
     ) -> Result<String> {
@@ -134,7 +129,7 @@ impl Store {
 
     pub async fn enqueue_job(
         &self,
-        kind: &str,
+        kind: JobKind,
         incident_id: Option<&str>,
         run_at: Millis,
     ) -> Result<String> {

@@ -11,7 +11,7 @@ use super::incidents::apply_event;
 use super::{Result, Store, StoreError, changes, jobs};
 use crate::domain::Change;
 use crate::domain::PagerDutyWebhook;
-use crate::domain::Transition;
+use crate::domain::{DraftPlan, JobKind};
 use crate::domain::{Millis, now_millis};
 
 /// Something to store.
@@ -145,20 +145,15 @@ pub async fn apply_batch(
                     if let PagerDutyWebhook::Incident(ev) = webhook {
                         let (inc, transition) =
                             apply_event(&mut tx, store.lock_clause(), ev, now).await?;
-                        match transition {
-                            Transition::Resolved => {
+                        match DraftPlan::after(transition, inc.status) {
+                            DraftPlan::Schedule => {
                                 jobs::schedule_draft(&mut tx, &inc.id, now + delay, now).await?;
                                 scheduled = true;
                             }
-                            Transition::Reopened => {
-                                jobs::cancel_pending(&mut tx, jobs::DRAFT, &inc.id, now).await?;
+                            DraftPlan::CancelPending => {
+                                jobs::cancel_pending(&mut tx, JobKind::Draft, &inc.id, now).await?;
                             }
-                            // Late evidence (a note after the resolution): redraft after the delay.
-                            Transition::None if inc.status == crate::domain::Status::Resolved => {
-                                jobs::schedule_draft(&mut tx, &inc.id, now + delay, now).await?;
-                                scheduled = true;
-                            }
-                            Transition::None => {}
+                            DraftPlan::Nothing => {}
                         }
                     }
                     IngestOutcome::Stored

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::PageError;
 use super::auth::WebUser;
-use super::incidents::{base_context, incident_id};
+use super::incidents::{PageIncident, base_context};
 use crate::domain::IncidentId;
 use crate::http::error::Error;
 use crate::http::{AppState, Router};
@@ -72,9 +72,8 @@ fn edit_page(
 async fn edit_form(
     user: WebUser,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PageIncident(id): PageIncident,
 ) -> Result<Response, PageError> {
-    let id = incident_id(&id)?;
     let cur = state.store.current_postmortem(&id).await?.ok_or_else(|| {
         PageError(Error::NotFound(format!(
             "incident {id} has no postmortem yet"
@@ -102,10 +101,9 @@ struct EditForm {
 async fn edit(
     user: WebUser,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PageIncident(id): PageIncident,
     PageForm(f): PageForm<EditForm>,
 ) -> Result<Response, PageError> {
-    let id = incident_id(&id)?;
     let status = state
         .store
         .current_postmortem(&id)
@@ -169,10 +167,9 @@ struct StatusForm {
 async fn status(
     user: WebUser,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PageIncident(id): PageIncident,
     PageForm(f): PageForm<StatusForm>,
 ) -> Result<Response, PageError> {
-    let id = incident_id(&id)?;
     let to = ReviewStatus::parse(&f.status)?;
     review::set_status(&state.desk(), &id, to, Some(f.revision), &user.name).await?;
     Ok(back(&id, "status", ""))
@@ -182,9 +179,8 @@ async fn status(
 async fn regenerate(
     user: WebUser,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PageIncident(id): PageIncident,
 ) -> Result<Response, PageError> {
-    let id = incident_id(&id)?;
     review::regenerate(&state.desk(), &id, &user.name).await?;
     Ok(back(&id, "regenerate", ""))
 }
@@ -200,10 +196,9 @@ struct NewItemForm {
 async fn add_item(
     user: WebUser,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PageIncident(id): PageIncident,
     PageForm(f): PageForm<NewItemForm>,
 ) -> Result<Response, PageError> {
-    let id = incident_id(&id)?;
     let item = NewActionItem {
         text: review::item_text(&f.text)?,
         owner: review::item_owner(&f.owner)?,
@@ -226,10 +221,10 @@ struct ItemForm {
 async fn change_item(
     user: WebUser,
     State(state): State<AppState>,
-    Path((id, n)): Path<(String, String)>,
+    PageIncident(id): PageIncident,
+    Path((_, n)): Path<(String, String)>,
     PageForm(f): PageForm<ItemForm>,
 ) -> Result<Response, PageError> {
-    let id = incident_id(&id)?;
     let n = n.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
         PageError(Error::BadRequest(format!(
             "action item {n:?} is not a positive number"

@@ -2,8 +2,9 @@
 //! and draft, a revision's diff, the full HTML report, and the published postmortem's download.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -17,6 +18,7 @@ use crate::domain::postmortem::Postmortem;
 use crate::domain::{IncidentId, Status, fmt_time, parse_time, to_millis};
 use crate::evidence::Bundle;
 use crate::http::error::Error;
+use crate::http::extract::IncidentPath;
 use crate::http::{AppState, Router};
 use crate::review::{self, ReviewStatus};
 use crate::store::incidents::IncidentFilter;
@@ -68,8 +70,15 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestP
     }
 }
 
-pub(super) fn incident_id(raw: &str) -> Result<IncidentId, PageError> {
-    IncidentId::parse(raw).map_err(|e| PageError(e.into()))
+/// The `{id}` of an incident page, parsed; a malformed id is the error page (400).
+pub(super) struct PageIncident(pub IncidentId);
+
+impl<S: Send + Sync> FromRequestParts<S> for PageIncident {
+    type Rejection = PageError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageError> {
+        let IncidentPath(id) = IncidentPath::from_request_parts(parts, state).await?;
+        Ok(Self(id))
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -249,10 +258,9 @@ fn notice(msg: Option<&str>) -> Option<&'static str> {
 async fn incident(
     user: WebUser,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PageIncident(id): PageIncident,
     PageQuery(q): PageQuery<IncidentQuery>,
 ) -> Result<Response, PageError> {
-    let id = incident_id(&id)?;
     let bundle = Bundle::gather(&state.store, &state.config, &id)
         .await?
         .ok_or_else(|| PageError(Error::NotFound(format!("no incident {id}"))))?;
@@ -332,10 +340,10 @@ pub struct DiffQuery {
 async fn diff(
     user: WebUser,
     State(state): State<AppState>,
-    Path((id, n)): Path<(String, String)>,
+    PageIncident(id): PageIncident,
+    Path((_, n)): Path<(String, String)>,
     PageQuery(q): PageQuery<DiffQuery>,
 ) -> Result<Response, PageError> {
-    let id = incident_id(&id)?;
     let number = |raw: &str| {
         raw.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
             PageError(Error::BadRequest(format!(
@@ -373,9 +381,8 @@ async fn diff(
 async fn report(
     _: WebUser,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PageIncident(id): PageIncident,
 ) -> Result<Response, PageError> {
-    let id = incident_id(&id)?;
     let stored = state.store.current_postmortem(&id).await?.ok_or_else(|| {
         PageError(Error::NotFound(format!(
             "incident {id} has no postmortem yet"
@@ -394,9 +401,8 @@ async fn report(
 async fn export(
     _: WebUser,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PageIncident(id): PageIncident,
 ) -> Result<Response, PageError> {
-    let id = incident_id(&id)?;
     let e = review::export::export(&state.desk(), &id).await?;
     Ok(crate::http::reviews::markdown_attachment(e))
 }
@@ -405,9 +411,8 @@ async fn export(
 async fn revision_json(
     _: WebUser,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PageIncident(id): PageIncident,
 ) -> Result<Response, PageError> {
-    let id = incident_id(&id)?;
     let cur = state.store.current_postmortem(&id).await?;
     Ok(Json(json!({
         "revision": cur.as_ref().map(|c| c.revision),

@@ -106,37 +106,76 @@ pub fn compute(
     base_url: &str,
     now: Millis,
 ) -> Report {
-    let trend_months = month.trailing(TREND_MONTHS);
-    let in_month = |m: Month| -> Vec<&ReportIncident> {
-        inputs
-            .incidents
-            .iter()
-            .filter(|i| m.contains(i.triggered_at))
-            .collect()
-    };
-    let this = in_month(month);
-    let prev = in_month(month.previous());
-    let mtta = |set: &[&ReportIncident]| {
-        Durations::of(
-            set.iter()
-                .filter_map(|i| i.acknowledged_at.map(|a| minutes(i.triggered_at, a)))
-                .collect(),
-        )
-    };
-    let mttr = |set: &[&ReportIncident]| {
-        Durations::of(
-            set.iter()
-                .filter_map(|i| i.resolved_at.map(|r| minutes(i.triggered_at, r)))
-                .collect(),
-        )
-    };
-    let severity_of = |i: &ReportIncident| {
-        i.severity
-            .clone()
-            .filter(|s| SEVERITIES.contains(&s.as_str()))
-            .unwrap_or_else(|| "unknown".into())
-    };
-    let severity = SEVERITIES
+    let this = in_month(inputs, month);
+    let prev = in_month(inputs, month.previous());
+    let (families, unassigned) = family_counts(inputs, month, &this);
+    Report {
+        month: month.to_string(),
+        generated_at: fmt_time(now),
+        base_url: base_url.trim_end_matches('/').to_string(),
+        incidents: this.len(),
+        change_percent: (!prev.is_empty())
+            .then(|| round2((this.len() as f64 - prev.len() as f64) / prev.len() as f64 * 100.0)),
+        previous_month: PreviousMonth {
+            month: month.previous().to_string(),
+            incidents: prev.len(),
+        },
+        severity: severity_counts(&this, &prev),
+        mtta_minutes: mtta(&this),
+        mttr_minutes: mttr(&this),
+        trend: trend(inputs, month),
+        by_service: by_service(&this, &prev),
+        families,
+        unassigned,
+        changes: change_share(inputs, &this, lookback_hours),
+        heatmap: heatmap(&this),
+        recurring: recurrences(inputs, month),
+        action_items: action_items(inputs, month, &this),
+        recurred_after_fix: recurred_after_fix(inputs, month),
+        charts: None,
+    }
+}
+
+/// The incidents first triggered in `m`.
+fn in_month(inputs: &Inputs, m: Month) -> Vec<&ReportIncident> {
+    inputs
+        .incidents
+        .iter()
+        .filter(|i| m.contains(i.triggered_at))
+        .collect()
+}
+
+/// Time to acknowledge, minutes.
+fn mtta(set: &[&ReportIncident]) -> Durations {
+    Durations::of(
+        set.iter()
+            .filter_map(|i| i.acknowledged_at.map(|a| minutes(i.triggered_at, a)))
+            .collect(),
+    )
+}
+
+/// Time to resolve, minutes.
+fn mttr(set: &[&ReportIncident]) -> Durations {
+    Durations::of(
+        set.iter()
+            .filter_map(|i| i.resolved_at.map(|r| minutes(i.triggered_at, r)))
+            .collect(),
+    )
+}
+
+fn severity_of(i: &ReportIncident) -> String {
+    i.severity
+        .clone()
+        .filter(|s| SEVERITIES.contains(&s.as_str()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn family_of<'a>(inputs: &'a Inputs, i: &ReportIncident) -> Option<&'a String> {
+    inputs.membership.get(&i.id)
+}
+
+fn severity_counts(this: &[&ReportIncident], prev: &[&ReportIncident]) -> Vec<SeverityCount> {
+    SEVERITIES
         .iter()
         .map(|s| SeverityCount {
             severity: s.to_string(),
@@ -144,11 +183,16 @@ pub fn compute(
             previous: prev.iter().filter(|i| severity_of(i) == *s).count(),
         })
         .filter(|c| c.incidents > 0 || c.previous > 0)
-        .collect();
-    let trend = trend_months
+        .collect()
+}
+
+/// The six months ending with `month`.
+fn trend(inputs: &Inputs, month: Month) -> Vec<TrendPoint> {
+    month
+        .trailing(TREND_MONTHS)
         .iter()
         .map(|&m| {
-            let set = in_month(m);
+            let set = in_month(inputs, m);
             TrendPoint {
                 month: m.to_string(),
                 incidents: set.len(),
@@ -156,14 +200,15 @@ pub fn compute(
                 mttr_minutes: mttr(&set),
             }
         })
-        .collect();
+        .collect()
+}
 
-    // Services.
+fn by_service(this: &[&ReportIncident], prev: &[&ReportIncident]) -> Vec<ServiceCount> {
     let mut services: BTreeMap<&str, (Vec<&ReportIncident>, usize)> = BTreeMap::new();
-    for i in &this {
+    for i in this {
         services.entry(i.service.as_str()).or_default().0.push(i);
     }
-    for i in &prev {
+    for i in prev {
         if let Some(s) = services.get_mut(i.service.as_str()) {
             s.1 += 1;
         }
@@ -182,9 +227,17 @@ pub fn compute(
             .cmp(&a.incidents)
             .then_with(|| a.service.cmp(&b.service))
     });
+    by_service
+}
 
-    // Families.
-    let family_of = |i: &ReportIncident| inputs.membership.get(&i.id);
+/// The month's families (largest first) and how many of its incidents are in none.
+fn family_counts(
+    inputs: &Inputs,
+    month: Month,
+    this: &[&ReportIncident],
+) -> (Vec<FamilyCount>, usize) {
+    let trend_months = month.trailing(TREND_MONTHS);
+    let family_of = |i: &ReportIncident| family_of(inputs, i);
     let mut first_seen: HashMap<&str, Millis> = HashMap::new();
     for i in &inputs.incidents {
         if let Some(f) = family_of(i) {
@@ -194,7 +247,7 @@ pub fn compute(
     let mut families: Vec<FamilyCount> = Vec::new();
     let mut unassigned = 0;
     let mut per_family: BTreeMap<&str, Vec<&ReportIncident>> = BTreeMap::new();
-    for i in &this {
+    for i in this {
         match family_of(i) {
             Some(f) => per_family.entry(f.as_str()).or_default().push(i),
             None => unassigned += 1,
@@ -236,8 +289,11 @@ pub fn compute(
         });
     }
     families.sort_by(|a, b| b.incidents.cmp(&a.incidents).then_with(|| a.id.cmp(&b.id)));
+    (families, unassigned)
+}
 
-    // Changes before incidents on their service.
+/// How many of the month's incidents followed a change on their service within the lookback.
+fn change_share(inputs: &Inputs, this: &[&ReportIncident], lookback_hours: f64) -> ChangeShare {
     let lookback = (lookback_hours * 3_600_000.0) as i64;
     let mut by_service_changes: HashMap<&str, Vec<(&str, Millis)>> = HashMap::new();
     for (service, kind, at) in &inputs.changes {
@@ -248,7 +304,7 @@ pub fn compute(
     }
     let mut preceded = 0;
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
-    for i in &this {
+    for i in this {
         let before: BTreeSet<&str> = by_service_changes
             .get(i.service.as_str())
             .into_iter()
@@ -276,15 +332,30 @@ pub fn compute(
             .cmp(&a.incidents)
             .then_with(|| a.kind.cmp(&b.kind))
     });
+    ChangeShare {
+        lookback_hours,
+        incidents_preceded: preceded,
+        percent: percent(preceded, this.len()),
+        by_kind,
+    }
+}
 
-    // When.
+/// Incidents by weekday and hour (UTC).
+fn heatmap(this: &[&ReportIncident]) -> Heatmap {
     let mut counts = vec![vec![0usize; 24]; 7];
-    for i in &this {
+    for i in this {
         let t = from_millis(i.triggered_at);
         counts[t.weekday().num_days_from_monday() as usize][t.hour() as usize] += 1;
     }
+    Heatmap {
+        weekdays: WEEKDAYS.iter().map(|s| s.to_string()).collect(),
+        counts,
+    }
+}
 
-    // Recurrence: same family and service within 30 days before.
+/// Incidents whose family and service saw another within [`RECURRENCE_DAYS`] before.
+fn recurrences(inputs: &Inputs, month: Month) -> Vec<Recurrence> {
+    let family_of = |i: &ReportIncident| family_of(inputs, i);
     let window = Duration::days(RECURRENCE_DAYS).num_milliseconds();
     let mut recurring: BTreeMap<(String, String), Recurrence> = BTreeMap::new();
     let mut last_seen: HashMap<(&str, &str), &ReportIncident> = HashMap::new();
@@ -320,8 +391,10 @@ pub fn compute(
             .cmp(&a.incidents.len())
             .then_with(|| (&a.family_id, &a.service).cmp(&(&b.family_id, &b.service)))
     });
+    recurring
+}
 
-    // Action items.
+fn action_items(inputs: &Inputs, month: Month, this: &[&ReportIncident]) -> ActionItems {
     let opened = this.iter().map(|i| i.action_items.len()).sum();
     let still_open = this
         .iter()
@@ -340,8 +413,17 @@ pub fn compute(
         .flat_map(|i| &i.action_items)
         .filter(|a| !a.done || a.closed_at.is_some_and(|c| c >= month.end()))
         .count();
+    ActionItems {
+        opened,
+        closed,
+        still_open,
+        open_total,
+    }
+}
 
-    // Families back after their action items were closed.
+/// Families back after their action items were closed.
+fn recurred_after_fix(inputs: &Inputs, month: Month) -> Vec<RecurredAfterFix> {
+    let family_of = |i: &ReportIncident| family_of(inputs, i);
     let mut recurred_after_fix = Vec::new();
     // Per family, the items closed so far: (closed at, incident, item).
     let mut fixes: HashMap<&str, Vec<(Millis, &ReportIncident, &str)>> = HashMap::new();
@@ -390,45 +472,7 @@ pub fn compute(
             .cmp(&a.incidents.len())
             .then_with(|| a.family_id.cmp(&b.family_id))
     });
-    let previous_month = PreviousMonth {
-        month: month.previous().to_string(),
-        incidents: prev.len(),
-    };
-    Report {
-        month: month.to_string(),
-        generated_at: fmt_time(now),
-        base_url: base_url.trim_end_matches('/').to_string(),
-        incidents: this.len(),
-        change_percent: (!prev.is_empty())
-            .then(|| round2((this.len() as f64 - prev.len() as f64) / prev.len() as f64 * 100.0)),
-        previous_month,
-        severity,
-        mtta_minutes: mtta(&this),
-        mttr_minutes: mttr(&this),
-        trend,
-        by_service,
-        families,
-        unassigned,
-        changes: ChangeShare {
-            lookback_hours,
-            incidents_preceded: preceded,
-            percent: percent(preceded, this.len()),
-            by_kind,
-        },
-        heatmap: Heatmap {
-            weekdays: WEEKDAYS.iter().map(|s| s.to_string()).collect(),
-            counts,
-        },
-        recurring,
-        action_items: ActionItems {
-            opened,
-            closed,
-            still_open,
-            open_total,
-        },
-        recurred_after_fix,
-        charts: None,
-    }
+    recurred_after_fix
 }
 
 /// The report with its charts, for the HTML template.
