@@ -149,7 +149,7 @@ impl Schedule {
             return Ok(());
         };
         let report: Report = serde_json::from_value(stored.body)?;
-        let (text, blocks) = announcement(&report);
+        let (text, blocks) = crate::notify::announce::report(&report);
         match slack.post(channel, &text, &blocks).await {
             Ok(()) => {
                 self.store
@@ -173,38 +173,6 @@ impl Schedule {
 }
 
 /// The Block Kit message of a report: headline figures and a link to the full report.
-pub fn announcement(r: &Report) -> (String, serde_json::Value) {
-    let esc = crate::notify::slack::esc;
-    let title = format!("Reliability report: {}", r.month);
-    let summary = r.summary();
-    let mut lines = vec![format!("*{}*", esc(&title)), esc(&summary)];
-    let top: Vec<String> = r
-        .families
-        .iter()
-        .take(3)
-        .map(|f| {
-            let mut s = format!("• {} ({})", esc(&f.label), f.incidents);
-            if f.new {
-                s.push_str(" — new");
-            } else if f.growing {
-                s.push_str(" — growing");
-            }
-            s
-        })
-        .collect();
-    if !top.is_empty() {
-        lines.push(format!("Top families:\n{}", top.join("\n")));
-    }
-    let link = r.link();
-    let blocks = serde_json::json!([
-        {"type": "section", "text": {"type": "mrkdwn", "text": lines.join("\n")}},
-        {"type": "actions", "elements": [
-            {"type": "button", "text": {"type": "plain_text", "text": "Open the report"}, "url": link}
-        ]}
-    ]);
-    (format!("{title}: {summary} {link}"), blocks)
-}
-
 /// The month a run at `at` reports on (for documentation and tests).
 pub fn month_reported_at(at: i64) -> Month {
     Month::of(at).previous()

@@ -231,7 +231,7 @@ impl Worker {
         if targets.is_empty() {
             return;
         }
-        let (text, blocks) = announcement(&self.config.base_url, p);
+        let (text, blocks) = crate::notify::announce::draft(&self.config.base_url, p);
         for channel in targets {
             let outcome = match slack.post(channel, &text, &blocks).await {
                 Ok(()) => "ok",
@@ -246,40 +246,4 @@ impl Worker {
                 .inc();
         }
     }
-}
-
-/// The Block Kit announcement of a draft: title, top hypothesis with its confidence, a link.
-pub fn announcement(
-    base_url: &str,
-    p: &crate::domain::postmortem::Postmortem,
-) -> (String, serde_json::Value) {
-    let esc = crate::notify::slack::esc;
-    let link = crate::notify::slack::postmortem_link(base_url, &p.incident_id);
-    let title: String = format!("Postmortem drafted: {}", p.title)
-        .chars()
-        .take(150)
-        .collect();
-    let top = p
-        .root_cause_hypotheses
-        .iter()
-        .find(|h| h.supported)
-        .map(|h| {
-            format!(
-                "*Top hypothesis* (confidence {:.2}): {}",
-                h.confidence,
-                esc(&h.hypothesis)
-            )
-        })
-        .unwrap_or_else(|| "No root-cause hypothesis is supported by the evidence yet.".into());
-    let by = match &p.model {
-        Some(m) => format!("the {} drafter ({})", p.drafter, esc(m)),
-        None => format!("the {} drafter", p.drafter),
-    };
-    let blocks = serde_json::json!([
-        {"type": "header", "text": {"type": "plain_text", "text": title}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": format!(
-            "*{}* · {} · revision {} by {}\n{}", esc(&p.incident_id), esc(&p.service), p.revision, by, top)}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": format!("<{link}|Open the postmortem>")}}
-    ]);
-    (format!("{title} ({link})"), blocks)
 }

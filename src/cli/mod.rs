@@ -321,10 +321,10 @@ async fn similar(
     k: usize,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    if !(1..=crate::http::MAX_SIMILAR).contains(&k) {
+    if !(1..=crate::patterns::similar::MAX_K).contains(&k) {
         eprintln!(
             "error: -k must be between 1 and {}",
-            crate::http::MAX_SIMILAR
+            crate::patterns::similar::MAX_K
         );
         return Ok(ExitCode::from(2));
     }
@@ -415,7 +415,7 @@ async fn families(
     if !no_recompute {
         crate::patterns::families::recompute(&store, &Default::default()).await?;
     }
-    let value = crate::http::families::families_json(&store, retired)
+    let value = crate::patterns::families::listing(&store, retired)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let families = store.families(retired).await?;

@@ -9,7 +9,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::error::{Error, Result};
 use super::extract::{ApiAuth, ApiQuery};
@@ -30,16 +30,6 @@ struct FamiliesQuery {
     retired: Option<bool>,
 }
 
-/// The families as the API shows them: the contract's fields, then the rest.
-pub async fn families_json(store: &crate::store::Store, retired: bool) -> Result<Value> {
-    let families = store.families(retired).await?;
-    let run = store.latest_family_run().await?;
-    Ok(json!({
-        "families": families,
-        "run": run,
-    }))
-}
-
 #[utoipa::path(get, path = "/api/families", tag = "families", params(("retired" = Option<bool>, Query, description = "also list retired families")), responses((status = 200, description = "Incident families, largest first: id (stable across runs), label, size, incident_ids, top_terms, representatives, typical_causes", body = Object), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
 async fn list(
     _: ApiAuth,
@@ -47,7 +37,7 @@ async fn list(
     ApiQuery(q): ApiQuery<FamiliesQuery>,
 ) -> Result<Json<Value>> {
     Ok(Json(
-        families_json(&state.store, q.retired.unwrap_or(false)).await?,
+        crate::patterns::families::listing(&state.store, q.retired.unwrap_or(false)).await?,
     ))
 }
 
@@ -56,7 +46,9 @@ async fn recompute(_: ApiAuth, State(state): State<AppState>) -> Result<Json<Val
     crate::patterns::families::recompute(&state.store, &Default::default())
         .await
         .map_err(|e| Error::Internal(format!("{e:#}")))?;
-    Ok(Json(families_json(&state.store, false).await?))
+    Ok(Json(
+        crate::patterns::families::listing(&state.store, false).await?,
+    ))
 }
 
 #[derive(Deserialize)]

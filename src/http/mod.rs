@@ -61,9 +61,6 @@ impl AppState {
 
 pub type Router = axum::Router<AppState>;
 
-/// The most similar incidents one request may ask for.
-pub const MAX_SIMILAR: usize = similar::MAX_K;
-
 pub fn router(state: AppState) -> axum::Router {
     Router::new()
         .merge(webhooks::router())

@@ -19,7 +19,7 @@ pub fn router() -> Router {
         .route("/api/similar", get(like_text))
 }
 
-pub const MAX_K: usize = 50;
+use crate::patterns::similar::MAX_K;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

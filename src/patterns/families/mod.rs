@@ -199,6 +199,19 @@ pub async fn recompute_if_stale(
     recompute(store, params).await.map(Some)
 }
 
+/// The families as the API shows them: the contract's fields, then the rest.
+pub async fn listing(
+    store: &crate::store::Store,
+    retired: bool,
+) -> Result<serde_json::Value, crate::store::StoreError> {
+    let families = store.families(retired).await?;
+    let run = store.latest_family_run().await?;
+    Ok(serde_json::json!({
+        "families": families,
+        "run": run,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

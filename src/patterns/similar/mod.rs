@@ -18,6 +18,9 @@ use crate::domain::SearchDoc;
 use crate::store::{Store, StoreError};
 use index::{Hit, Index};
 
+/// The most similar incidents one request may ask for (API, CLI and Slack).
+pub const MAX_K: usize = 50;
+
 /// How far back each refresh looks again, for clock skew between replicas writing `updated_at`.
 const REFRESH_OVERLAP_MS: i64 = 5 * 60 * 1000;
 
