@@ -12,13 +12,7 @@ const PAD_R: f64 = 12.0;
 const PAD_T: f64 = 14.0;
 const PAD_B: f64 = 26.0;
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+use crate::render::escape_xml as esc;
 
 /// A mark on the time axis: a change, the trigger, the onset.
 pub struct Mark {

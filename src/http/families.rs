@@ -71,13 +71,7 @@ async fn report(
             "format {format:?} is not one of json, markdown, md, html"
         )));
     }
-    let report = crate::patterns::report::build(
-        &state.store,
-        month,
-        state.config.drafting.lookback_hours,
-        &state.config.base_url,
-    )
-    .await?;
+    let report = state.monthly_report(month).await?;
     let body = serde_json::to_value(&report).map_err(|e| Error::Internal(e.to_string()))?;
     let rendered = |r: std::result::Result<String, crate::render::TemplateError>| {
         r.map_err(|e| Error::Internal(e.to_string()))

@@ -49,6 +49,20 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The monthly report of `month` as of now, with the configured lookback and base URL.
+    pub async fn monthly_report(
+        &self,
+        month: crate::domain::report::Month,
+    ) -> Result<crate::domain::report::Report, crate::store::StoreError> {
+        crate::patterns::report::build(
+            &self.store,
+            month,
+            self.config.drafting.lookback_hours,
+            &self.config.base_url,
+        )
+        .await
+    }
+
     /// What the review workflow needs of the state.
     pub fn desk(&self) -> crate::review::Desk<'_> {
         crate::review::Desk {

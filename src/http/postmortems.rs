@@ -90,9 +90,7 @@ async fn redraft(
     State(state): State<AppState>,
     IncidentPath(id): IncidentPath,
 ) -> Result<Response> {
-    if state.store.incident(&id).await?.is_none() {
-        return Err(Error::NotFound(format!("no incident {id}")));
-    }
+    crate::review::require_incident(&state.desk(), &id).await?;
     let job_id = state
         .store
         .enqueue_job(

@@ -188,9 +188,7 @@ async fn reviews(
     State(state): State<AppState>,
     IncidentPath(id): IncidentPath,
 ) -> Result<Response> {
-    if state.store.incident(&id).await?.is_none() {
-        return Err(Error::NotFound(format!("no incident {id}")));
-    }
+    review::require_incident(&state.desk(), &id).await?;
     let events = state.store.review_events(&id).await?;
     Ok(Json(json!({ "incident_id": id, "events": events })).into_response())
 }

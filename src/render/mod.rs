@@ -151,6 +151,15 @@ impl Templates {
     }
 }
 
+/// Text made safe inside XML and HTML (SVG charts, attributes): `&`, `<`, `>`, `"` and `'`.
+pub fn escape_xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
 /// `ids | cite` → ` [a, b]` (nothing for an empty list).
 fn cite(v: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     let ids: Vec<String> = v

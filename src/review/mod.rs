@@ -132,6 +132,18 @@ fn check_base(id: &IncidentId, cur: &StoredPostmortem, base: Option<i64>) -> Res
     }
 }
 
+/// The incident, or `NotFound` naming it.
+pub async fn require_incident(
+    state: &Desk<'_>,
+    id: &IncidentId,
+) -> Result<crate::domain::Incident, Error> {
+    state
+        .store
+        .incident(id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no incident {id}")))
+}
+
 /// Moves the current revision to `to`, recording `actor`. `base`: the revision the person saw.
 pub async fn set_status(
     state: &Desk<'_>,
@@ -249,9 +261,7 @@ pub async fn edit(
 /// Queues a redraft asked for by `actor`; returns the job id. The new draft becomes the next
 /// revision; the current one (and any person's edit) stays as it is.
 pub async fn regenerate(state: &Desk<'_>, id: &IncidentId, actor: &str) -> Result<String, Error> {
-    if state.store.incident(id).await?.is_none() {
-        return Err(Error::NotFound(format!("no incident {id}")));
-    }
+    require_incident(state, id).await?;
     let now = now_millis();
     let job_id = state
         .store
@@ -287,9 +297,7 @@ pub fn draft_action_items(body: &serde_json::Value) -> Vec<NewActionItem> {
 
 /// The incident's tracked action items (seeded from the current draft the first time).
 pub async fn action_items(state: &Desk<'_>, id: &IncidentId) -> Result<Vec<ActionItem>, Error> {
-    if state.store.incident(id).await?.is_none() {
-        return Err(Error::NotFound(format!("no incident {id}")));
-    }
+    require_incident(state, id).await?;
     let seed = match state.store.current_postmortem(id).await? {
         Some(p) => draft_action_items(&p.body),
         None => Vec::new(),

@@ -85,13 +85,7 @@ async fn report(
         None => (month, false),
     };
     let month = Month::parse(&month).map_err(|e| PageError(Error::BadRequest(e)))?;
-    let report = crate::patterns::report::build(
-        &state.store,
-        month,
-        state.config.drafting.lookback_hours,
-        &state.config.base_url,
-    )
-    .await?;
+    let report = state.monthly_report(month).await?;
     let failed = |e: crate::render::TemplateError| PageError(Error::Internal(e.to_string()));
     Ok(if markdown {
         (

@@ -12,13 +12,7 @@ const PALETTE: [&str; 8] = [
 ];
 const OTHER: &str = "#bab0ac";
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+use crate::render::escape_xml as esc;
 
 /// The charts of `r`.
 pub fn of(r: &Report) -> Charts {
