@@ -1,0 +1,197 @@
+//! The evidence drafter: writes every section from evidence alone. Each bullet cites the evidence
+//! ids it rests on, or says plainly that there is no evidence for it. It never invents.
+
+mod findings;
+mod narrative;
+
+use findings::*;
+use narrative::*;
+
+use crate::config::DraftingConfig;
+use crate::domain::TimelineEntry;
+use crate::domain::fmt_time;
+use crate::domain::postmortem::*;
+use crate::draft::rank::{Candidate, rank};
+use crate::evidence::Bundle;
+
+/// Words in a responder's message that mark it as a diagnosis worth carrying into the postmortem.
+const DIAGNOSTIC: &[&str] = &[
+    "exhaust",
+    "saturat",
+    "timeout",
+    "timed out",
+    "leak",
+    "overload",
+    "spike",
+    "lock",
+    "contention",
+    "backlog",
+    "queue",
+    "out of memory",
+    "oom",
+    "cpu",
+    "disk",
+    "because",
+    "caused",
+    "due to",
+    "root cause",
+    "found",
+    "invent",
+    "hallucinat",
+    "stale",
+    "corrupt",
+    "staging",
+    "locked",
+];
+const FOLLOW_UP: &[&str] = &[
+    "follow up",
+    "follow-up",
+    "action item",
+    "todo",
+    "we should",
+    "need to add",
+    "should add",
+];
+
+fn contains_any(text: &str, words: &[&str]) -> bool {
+    let t = text.to_lowercase();
+    words.iter().any(|w| t.contains(w))
+}
+
+fn cite(ids: &[String]) -> String {
+    if ids.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", ids.join(", "))
+    }
+}
+
+fn clip(text: &str, max: usize) -> String {
+    let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if t.chars().count() <= max {
+        t
+    } else {
+        format!("{}…", t.chars().take(max).collect::<String>().trim_end())
+    }
+}
+
+fn first_of<'a>(b: &'a Bundle, kind: &str) -> Option<&'a TimelineEntry> {
+    b.timeline.iter().find(|e| e.kind == kind)
+}
+
+fn last_of<'a>(b: &'a Bundle, kind: &str) -> Option<&'a TimelineEntry> {
+    b.timeline.iter().rev().find(|e| e.kind == kind)
+}
+
+fn ids(entries: &[Option<&TimelineEntry>]) -> Vec<String> {
+    entries
+        .iter()
+        .flatten()
+        .map(|e| e.evidence_id.clone())
+        .collect()
+}
+
+/// Drafts a postmortem from the bundle. `start` is the incident's impact start (the first
+/// trigger, or an earlier anomaly onset when metrics show one).
+pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
+    let inc = &b.incident;
+    let candidates = rank(&inc.service, start, &b.changes, &b.timeline);
+    let top: Vec<&Candidate> = candidates.iter().take(cfg.max_hypotheses).collect();
+    let trigger = first_of(b, "triggered");
+    let ack = first_of(b, "acknowledged");
+    let resolve = last_of(b, "resolved");
+
+    let hypotheses: Vec<Hypothesis> = top
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Hypothesis {
+            rank: i + 1,
+            hypothesis: hypothesis_text(c, &inc.service),
+            confidence: c.confidence,
+            evidence_ids: c.evidence_ids(),
+            supported: true,
+            reasons: c.reasons.clone(),
+        })
+        .collect();
+
+    let cited_changes: Vec<&str> = top.iter().map(|c| c.change.id.as_str()).collect();
+    let timeline = b.merged_timeline(&cited_changes);
+
+    let changes = b
+        .changes_before()
+        .into_iter()
+        .rev()
+        .map(|c| ChangeItem {
+            evidence_id: c.evidence_id(),
+            service: c.service.clone(),
+            kind: c.kind.as_str().into(),
+            summary: c.summary.clone(),
+            at: fmt_time(c.at),
+            version: c.version.clone(),
+            author: c.author.clone(),
+            url: c.url.clone(),
+            minutes_before_trigger: round1((inc.triggered_at - c.at) as f64 / 60_000.0),
+            lineage_path: c.lineage.as_ref().map(|l| l.path.clone()),
+        })
+        .collect();
+
+    let anomalies = anomalies(b, &top);
+    let (summary, summary_ids) = summary(b, &top, &anomalies, trigger, resolve);
+    let impact = impact(b, start, &anomalies, trigger, ack, resolve);
+    let (well, poorly) = response(b, cfg, trigger, ack, resolve);
+    let factors = contributing_factors(b, start, &top);
+    let actions = action_items(b, cfg, &top, ack);
+
+    Postmortem {
+        incident_id: inc.id.clone(),
+        revision: 0,
+        status: "draft".into(),
+        drafter: "evidence".into(),
+        model: None,
+        prompt_version: None,
+        generated_at: String::new(),
+        evidence_hash: String::new(),
+        trace_id: String::new(),
+        title: inc.title.clone(),
+        service: inc.service.clone(),
+        severity: inc.severity.map(|s| s.to_string()),
+        summary,
+        summary_evidence_ids: summary_ids,
+        impact,
+        timeline,
+        anomalies,
+        metrics_missing: b.metrics_missing.clone(),
+        changes,
+        root_cause_hypotheses: hypotheses,
+        contributing_factors: factors,
+        what_went_well: well,
+        what_went_poorly: poorly,
+        action_items: actions,
+        // Filled by the drafter from the similarity search.
+        similar_incidents: Vec::new(),
+        missing_evidence: b
+            .metrics_missing
+            .iter()
+            .chain(&b.missing)
+            .cloned()
+            .collect(),
+        provenance: Provenance {
+            drafter: "evidence".into(),
+            model: None,
+            prompt_version: None,
+            evidence_hash: String::new(),
+            trace_id: String::new(),
+            evidence_count: b.evidence_ids().len(),
+            lineage_paths: top
+                .iter()
+                .filter_map(|c| {
+                    let l = c.change.lineage.as_ref()?;
+                    Some(format!("{}: {}", c.change.evidence_id(), l.path))
+                })
+                .collect(),
+            lookback_hours: b.lookback_hours,
+            ..Provenance::default()
+        },
+        markdown: String::new(),
+    }
+}
