@@ -5,12 +5,12 @@
 
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, FromRow, Row};
 
 use super::{Backend, Result, Store};
 use crate::domain::{JobKind, Millis, rfc3339};
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, sqlx::FromRow)]
 pub struct Job {
     pub id: String,
     /// A [`JobKind`] name; kept as stored, so a kind this version does not run fails its job
@@ -37,20 +37,7 @@ const COLUMNS: &str = "id, kind, incident_id, state, run_at, attempts, max_attem
     lease_until, last_error, created_at, updated_at";
 
 fn from_row(r: &AnyRow) -> Result<Job> {
-    Ok(Job {
-        id: r.try_get("id")?,
-        kind: r.try_get("kind")?,
-        incident_id: r.try_get("incident_id")?,
-        state: r.try_get("state")?,
-        run_at: r.try_get("run_at")?,
-        attempts: r.try_get("attempts")?,
-        max_attempts: r.try_get("max_attempts")?,
-        lease_owner: r.try_get("lease_owner")?,
-        lease_until: r.try_get("lease_until")?,
-        last_error: r.try_get("last_error")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
+    Ok(Job::from_row(r)?)
 }
 
 /// Backoff after the n-th failed attempt: 5 s, 10 s, 20 s … capped at 10 minutes.

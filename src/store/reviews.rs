@@ -4,14 +4,14 @@
 
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{AssertSqlSafe, FromRow, Row};
 
 use super::postmortems::StoredPostmortem;
 use super::{Result, Store};
 use crate::domain::{IncidentId, Millis};
 
 /// One review action: a status move, an edit, a regeneration, an action item change.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ReviewEvent {
     pub incident_id: String,
     pub revision: Option<i64>,
@@ -50,16 +50,7 @@ pub enum Stale {
 }
 
 fn event_from_row(r: &AnyRow) -> Result<ReviewEvent> {
-    Ok(ReviewEvent {
-        incident_id: r.try_get("incident_id")?,
-        revision: r.try_get("revision")?,
-        action: r.try_get("action")?,
-        actor: r.try_get("actor")?,
-        at: r.try_get("at")?,
-        from_status: r.try_get("from_status")?,
-        to_status: r.try_get("to_status")?,
-        detail: r.try_get("detail")?,
-    })
+    Ok(ReviewEvent::from_row(r)?)
 }
 
 pub(crate) async fn insert_event(
