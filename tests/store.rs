@@ -5,8 +5,9 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::fresh_database;
+use postmortem::domain::JobKind;
 use postmortem::store::Store;
-use postmortem::store::jobs::{DRAFT, backoff_millis};
+use postmortem::store::jobs::backoff_millis;
 
 async fn store() -> (Store, Option<tempfile::TempDir>) {
     let (url, dir) = fresh_database().await;
@@ -26,7 +27,10 @@ async fn migrations_are_idempotent() {
 #[tokio::test]
 async fn a_due_job_is_claimed_once_and_an_expired_lease_is_claimed_again() {
     let (s, _d) = store().await;
-    let id = s.enqueue_job(DRAFT, Some("P1"), NOW).await.unwrap();
+    let id = s
+        .enqueue_job(JobKind::Draft, Some("P1"), NOW)
+        .await
+        .unwrap();
     assert!(
         s.claim_job("a", NOW - 1, 1_000).await.unwrap().is_none(),
         "not due yet"
@@ -56,7 +60,10 @@ async fn a_due_job_is_claimed_once_and_an_expired_lease_is_claimed_again() {
 #[tokio::test]
 async fn failures_retry_with_backoff_then_stay_failed_and_visible() {
     let (s, _d) = store().await;
-    let id = s.enqueue_job(DRAFT, Some("P1"), NOW).await.unwrap();
+    let id = s
+        .enqueue_job(JobKind::Draft, Some("P1"), NOW)
+        .await
+        .unwrap();
     let mut now = NOW;
     for attempt in 1..=5 {
         let job = s.claim_job("w", now, 60_000).await.unwrap().unwrap();
@@ -85,7 +92,10 @@ async fn failures_retry_with_backoff_then_stay_failed_and_visible() {
 #[tokio::test]
 async fn released_jobs_go_back_to_pending_untouched() {
     let (s, _d) = store().await;
-    let id = s.enqueue_job(DRAFT, Some("P1"), NOW).await.unwrap();
+    let id = s
+        .enqueue_job(JobKind::Draft, Some("P1"), NOW)
+        .await
+        .unwrap();
     s.claim_job("w", NOW, 60_000).await.unwrap().unwrap();
     assert_eq!(s.release_jobs("w", NOW).await.unwrap(), 1);
     let j = s.job(&id).await.unwrap().unwrap();
@@ -98,7 +108,7 @@ async fn concurrent_workers_never_claim_the_same_job() {
     let mut ids = BTreeSet::new();
     for i in 0..40 {
         ids.insert(
-            s.enqueue_job(DRAFT, Some(&format!("P{i}")), NOW)
+            s.enqueue_job(JobKind::Draft, Some(&format!("P{i}")), NOW)
                 .await
                 .unwrap(),
         );

@@ -9,7 +9,7 @@ use tera::{Tera, Value};
 
 use crate::domain::Postmortem;
 use crate::domain::fmt_minutes;
-use crate::domain::report::Report;
+use crate::domain::report::{Charts, Report};
 
 pub const MARKDOWN: &str = "postmortem.md.tera";
 pub const HTML: &str = "postmortem.html.tera";
@@ -102,8 +102,15 @@ impl Templates {
         for name in [MARKDOWN, HTML] {
             t.render(name, &sample)?;
         }
-        let report: Report = serde_json::from_str(include_str!("sample_report.json"))
+        let mut report: Report = serde_json::from_str(include_str!("sample_report.json"))
             .expect("the bundled sample report parses");
+        // The page draws the charts `patterns::report` attaches; any SVG checks the template.
+        let svg = || "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>".to_string();
+        report.charts = Some(Charts {
+            resolve_trend: svg(),
+            families_per_month: svg(),
+            heatmap: svg(),
+        });
         t.report_markdown(&report)?;
         t.report_html(&report)?;
         Ok(t)
