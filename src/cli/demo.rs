@@ -182,14 +182,8 @@ async fn history_tour(base: &str, store: &crate::store::Store) -> anyhow::Result
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()?;
-    let families: serde_json::Value = http
-        .post(format!("{base}/api/families/recompute"))
-        .bearer_auth(API)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let families: serde_json::Value =
+        api_json(http.post(format!("{base}/api/families/recompute"))).await?;
     println!("---\nIncident families over the bundled history ({n} past incidents) and today's:");
     for f in families["families"].as_array().into_iter().flatten() {
         println!(
@@ -208,14 +202,8 @@ async fn history_tour(base: &str, store: &crate::store::Store) -> anyhow::Result
         );
     }
     let month = crate::domain::report::Month::of(latest);
-    let report: crate::domain::report::Report = http
-        .get(format!("{base}/api/reports/{month}"))
-        .bearer_auth(API)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let report: crate::domain::report::Report =
+        api_json(http.get(format!("{base}/api/reports/{month}"))).await?;
     println!(
         "---\nMonthly report {month}: {}\n(the full report: `postmortem report --month {month} --format html`)",
         report.summary()
@@ -253,17 +241,24 @@ async fn wait_for_draft(
     }
 }
 
+/// The JSON answer of an API call made with the demo's token; an error status is an error.
+async fn api_json<T: serde::de::DeserializeOwned>(
+    req: reqwest::RequestBuilder,
+) -> anyhow::Result<T> {
+    Ok(req
+        .bearer_auth(API)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
+}
+
 /// Whether a draft job for `id` is still pending or running.
 async fn jobs_left(http: &reqwest::Client, base: &str, id: &str) -> anyhow::Result<bool> {
     for state in ["pending", "running"] {
-        let v: serde_json::Value = http
-            .get(format!("{base}/api/jobs?incident_id={id}&state={state}"))
-            .bearer_auth(API)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        let v: serde_json::Value =
+            api_json(http.get(format!("{base}/api/jobs?incident_id={id}&state={state}"))).await?;
         if v["jobs"].as_array().is_some_and(|j| !j.is_empty()) {
             return Ok(true);
         }

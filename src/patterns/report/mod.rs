@@ -170,6 +170,15 @@ fn severity_of(i: &ReportIncident) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// A family's label ("" when the family is unknown).
+fn family_label(inputs: &Inputs, id: &str) -> String {
+    inputs
+        .families
+        .get(id)
+        .map(|x| x.0.clone())
+        .unwrap_or_default()
+}
+
 fn family_of<'a>(inputs: &'a Inputs, i: &ReportIncident) -> Option<&'a String> {
     inputs.membership.get(&i.id)
 }
@@ -370,11 +379,7 @@ fn recurrences(inputs: &Inputs, month: Month) -> Vec<Recurrence> {
                 .entry((f.clone(), i.service.clone()))
                 .or_insert_with(|| Recurrence {
                     family_id: f.clone(),
-                    label: inputs
-                        .families
-                        .get(f)
-                        .map(|x| x.0.clone())
-                        .unwrap_or_default(),
+                    label: family_label(inputs, f),
                     service: i.service.clone(),
                     incidents: Vec::new(),
                     previous: Vec::new(),
@@ -444,11 +449,7 @@ fn recurred_after_fix(inputs: &Inputs, month: Month) -> Vec<RecurredAfterFix> {
                 Some(r) => r.incidents.push(i.id.clone()),
                 None => recurred_after_fix.push(RecurredAfterFix {
                     family_id: f.clone(),
-                    label: inputs
-                        .families
-                        .get(f)
-                        .map(|x| x.0.clone())
-                        .unwrap_or_default(),
+                    label: family_label(inputs, f),
                     incidents: vec![i.id.clone()],
                     fixed_incident: fixed.id.clone(),
                     action_item: item.to_string(),
