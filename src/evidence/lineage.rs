@@ -91,10 +91,15 @@ pub async fn candidates(
             .then_with(|| a.run_id.cmp(&b.run_id))
     });
     own.dedup_by(|a, b| a.run_id == b.run_id);
-    let own_ids: BTreeSet<&str> = own.iter().map(|r| r.run_id.as_str()).collect();
-    let mut out: Vec<Change> = Vec::new();
+    let mut out = version_changes(service, &own);
+    out.extend(upstream_changes(store, config, service, &own, from, to).await?);
+    Ok(out)
+}
 
-    // Model and prompt changes in the service's own runs.
+/// Model and prompt changes in the service's own runs: a facet whose signature differs from the
+/// run before.
+fn version_changes(service: &str, own: &[Run]) -> Vec<Change> {
+    let mut out: Vec<Change> = Vec::new();
     for pair in own.windows(2) {
         let (before, after) = (signatures(&pair[0]), signatures(&pair[1]));
         for (facet, sig) in &after {
@@ -141,11 +146,44 @@ pub async fn candidates(
             });
         }
     }
+    out
+}
 
-    // Upstream: what the service read, who wrote it, and what they read, up to MAX_HOPS.
+/// `namespace/name@version` (no `@` part without a version).
+fn versioned(d: &DatasetRef) -> String {
+    match &d.version {
+        Some(v) => format!("{}@{v}", dataset(d)),
+        None => dataset(d),
+    }
+}
+
+/// What kind of change a producing run is: a model or prompt by its job's or dataset's name,
+/// else data.
+fn producer_kind(job: &str, dataset_name: &str) -> ChangeKind {
+    let job = job.to_lowercase();
+    if job.contains("model") || dataset_name.contains("model") {
+        ChangeKind::Model
+    } else if job.contains("prompt") || dataset_name.contains("prompt") {
+        ChangeKind::Prompt
+    } else {
+        ChangeKind::Data
+    }
+}
+
+/// Upstream: what the service read, who wrote it, and what they read, up to [`MAX_HOPS`].
+async fn upstream_changes(
+    store: &Store,
+    config: &Config,
+    service: &str,
+    own: &[Run],
+    from: Millis,
+    to: Millis,
+) -> Result<Vec<Change>> {
+    let own_ids: BTreeSet<&str> = own.iter().map(|r| r.run_id.as_str()).collect();
+    let mut out: Vec<Change> = Vec::new();
     let mut frontier: Vec<(DatasetRef, String)> = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
-    for run in &own {
+    for run in own {
         for d in store.lineage_datasets(&run.run_id, "in").await? {
             if seen.insert(dataset(&d)) {
                 frontier.push((d.clone(), format!("{service} reads {}", dataset(&d))));
@@ -175,41 +213,15 @@ pub async fn candidates(
                     short(&run.run_id),
                     crate::domain::fmt_time(run.completed_at)
                 );
-                let job = run.job_name.to_lowercase();
-                let kind = if job.contains("model") || d.name.contains("model") {
-                    ChangeKind::Model
-                } else if job.contains("prompt") || d.name.contains("prompt") {
-                    ChangeKind::Prompt
-                } else {
-                    ChangeKind::Data
-                };
+                let kind = producer_kind(&run.job_name, &d.name);
                 let inputs = store.lineage_datasets(&run.run_id, "in").await?;
                 for input in &inputs {
                     if seen.insert(dataset(input)) {
-                        let reads = input
-                            .version
-                            .as_deref()
-                            .map(|v| format!("@{v}"))
-                            .unwrap_or_default();
-                        next.push((
-                            input.clone(),
-                            format!("{path}, which read {}{reads}", dataset(input)),
-                        ));
+                        let reads = format!("{path}, which read {}", versioned(input));
+                        next.push((input.clone(), reads));
                     }
                 }
-                let read_from: Vec<String> = inputs
-                    .iter()
-                    .map(|i| {
-                        format!(
-                            "{}{}",
-                            dataset(i),
-                            i.version
-                                .as_deref()
-                                .map(|v| format!("@{v}"))
-                                .unwrap_or_default()
-                        )
-                    })
-                    .collect();
+                let read_from: Vec<String> = inputs.iter().map(versioned).collect();
                 let from_part = if read_from.is_empty() {
                     String::new()
                 } else {
