@@ -1,4 +1,6 @@
-//! The command line: `serve`, `demo`, `migrate`, `draft`, `print-config`.
+//! The command line: `serve`, `demo`, `migrate`, `import` (a history file or PagerDuty),
+//! `draft`, `similar`, `families`, `report`, `eval` and `print-config`. Bad input is a message on
+//! stderr and exit code 2; a failed check (`eval`) exit code 1.
 
 pub mod demo;
 pub mod eval;
@@ -131,31 +133,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", config::EXAMPLE);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Migrate => {
-            let config = Config::load()?;
-            Store::connect(&config.database_url)
-                .await
-                .with_context(|| {
-                    format!("migrating {}", startup::redact_url(&config.database_url))
-                })?;
-            println!(
-                "migrations applied to {}",
-                startup::redact_url(&config.database_url)
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Serve => {
-            let config = Config::load()?;
-            config.validate_for_serving()?;
-            let listener = tokio::net::TcpListener::bind(config.listen)
-                .await
-                .with_context(|| format!("binding {}", config.listen))?;
-            let app = Application::build(config, listener).await?;
-            let shutdown = CancellationToken::new();
-            startup::cancel_on_signal(shutdown.clone());
-            app.run_until_stopped(shutdown).await?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Migrate => migrate().await,
+        Command::Serve => serve().await,
         Command::Demo => crate::cli::demo::run().await,
         Command::Families {
             json,
@@ -191,54 +170,93 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             min_completeness,
             json,
         } => {
-            if !dir.join("incidents.jsonl").exists() || !dir.join("expected.json").exists() {
-                eprintln!(
-                    "error: {} needs incidents.jsonl and expected.json",
-                    dir.display()
-                );
-                return Ok(ExitCode::from(2));
-            }
-            let report = crate::cli::eval::run(&dir, Config::load()?).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                report.print();
-            }
-            let failures = report.failures(&crate::cli::eval::Thresholds {
+            let thresholds = crate::cli::eval::Thresholds {
                 top1: min_top1,
                 top3: min_top3,
                 citations: min_citations,
                 completeness: min_completeness,
-            });
-            if failures.is_empty() {
-                Ok(ExitCode::SUCCESS)
-            } else {
-                for f in failures {
-                    eprintln!("eval: {f}");
-                }
-                Ok(ExitCode::FAILURE)
-            }
-        }
-        Command::Draft { incident_id, print } => {
-            let id = IncidentId::parse(&incident_id)?;
-            let config = Config::load()?;
-            let (_, _, _, _, drafter) = startup::components(config).await?;
-            let drafted = match drafter.draft(&id, true).await {
-                Ok(d) => d,
-                Err(crate::draft::DraftError::NotFound(id)) => {
-                    eprintln!("error: no incident {id} in the database");
-                    return Ok(ExitCode::from(2));
-                }
-                Err(e) => return Err(e.into()),
             };
-            if print {
-                print!("{}", drafted.postmortem.markdown);
-            } else {
-                println!("drafted {id}: revision {}", drafted.revision);
-            }
-            Ok(ExitCode::SUCCESS)
+            eval(&dir, &thresholds, json).await
         }
+        Command::Draft { incident_id, print } => draft(&incident_id, print).await,
     }
+}
+
+/// `postmortem migrate`.
+async fn migrate() -> anyhow::Result<ExitCode> {
+    let config = Config::load()?;
+    Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("migrating {}", startup::redact_url(&config.database_url)))?;
+    println!(
+        "migrations applied to {}",
+        startup::redact_url(&config.database_url)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `postmortem serve`: until SIGINT or SIGTERM.
+async fn serve() -> anyhow::Result<ExitCode> {
+    let config = Config::load()?;
+    config.validate_for_serving()?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let app = Application::build(config, listener).await?;
+    let shutdown = CancellationToken::new();
+    startup::cancel_on_signal(shutdown.clone());
+    app.run_until_stopped(shutdown).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `postmortem eval DIR`: fails (exit 1) below the thresholds, 2 on a directory without a set.
+async fn eval(
+    dir: &Path,
+    thresholds: &crate::cli::eval::Thresholds,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    if !dir.join("incidents.jsonl").exists() || !dir.join("expected.json").exists() {
+        eprintln!(
+            "error: {} needs incidents.jsonl and expected.json",
+            dir.display()
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let report = crate::cli::eval::run(dir, Config::load()?).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        report.print();
+    }
+    let failures = report.failures(thresholds);
+    if failures.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for f in failures {
+        eprintln!("eval: {f}");
+    }
+    Ok(ExitCode::FAILURE)
+}
+
+/// `postmortem draft ID`: a new revision now, whatever the evidence.
+async fn draft(incident_id: &str, print: bool) -> anyhow::Result<ExitCode> {
+    let id = IncidentId::parse(incident_id)?;
+    let config = Config::load()?;
+    let (_, _, _, _, drafter) = startup::components(config).await?;
+    let drafted = match drafter.draft(&id, true).await {
+        Ok(d) => d,
+        Err(crate::draft::DraftError::NotFound(id)) => {
+            eprintln!("error: no incident {id} in the database");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if print {
+        print!("{}", drafted.postmortem.markdown);
+    } else {
+        println!("drafted {id}: revision {}", drafted.revision);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `postmortem import FILE`: every good line is stored, every bad one reported with its line

@@ -1,6 +1,8 @@
-//! Webhooks in: vendor payloads are parsed here into domain events. Signature checks live in
-//! `signature`; the HTTP extractors in `http::webhooks` use them, so a handler that compiles has a
-//! verified body.
+//! Vendor input into domain types: PagerDuty V3 webhooks, change events (ours, PagerDuty Change
+//! Events, GitHub deployments), OpenLineage RunEvents, the history import format and the
+//! PagerDuty REST backfill. Payload structs stay private to their file. Signature checks live in
+//! `signature`; the HTTP extractors in `http::signed` run them on the raw body, so a handler that
+//! compiles has a verified body.
 
 pub mod backfill;
 pub mod changes;
