@@ -169,35 +169,7 @@ impl Store {
             Err(e) => return Err(e.into()),
         }
         for f in &computed.families {
-            let number: i64 =
-                f.id.trim_start_matches("F-")
-                    .parse()
-                    .map_err(|_| super::StoreError::Corrupt(format!("family id {}", f.id)))?;
-            let json = |v: &Vec<String>| serde_json::to_string(v).expect("strings serialise");
-            let centroid = serde_json::to_string(&f.centroid).expect("terms serialise");
-            // A retired id can come back only through matching, which reads active ones; an
-            // upsert keeps the row's history (first run, creation time) either way.
-            sqlx::query(
-                "INSERT INTO families (id, number, label, size, top_terms, representatives, \
-                 typical_causes, centroid, first_run, last_run, created_at, retired_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, NULL) \
-                 ON CONFLICT (id) DO UPDATE SET label = excluded.label, size = excluded.size, \
-                 top_terms = excluded.top_terms, representatives = excluded.representatives, \
-                 typical_causes = excluded.typical_causes, centroid = excluded.centroid, \
-                 last_run = excluded.last_run, retired_at = NULL",
-            )
-            .bind(&f.id)
-            .bind(number)
-            .bind(&f.label)
-            .bind(f.size as i64)
-            .bind(json(&f.top_terms))
-            .bind(json(&f.representatives))
-            .bind(json(&f.typical_causes))
-            .bind(centroid)
-            .bind(run)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+            upsert_family(&mut tx, f, run, at).await?;
         }
         for id in &computed.retired {
             sqlx::query("UPDATE families SET retired_at = $1 WHERE id = $2 AND retired_at IS NULL")
@@ -206,36 +178,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query("DELETE FROM family_members")
-            .execute(&mut *tx)
-            .await?;
-        // Multi-row inserts: 100,000 members in a few hundred statements.
-        const CHUNK: usize = 300;
-        let members: Vec<(&str, &str, i64)> = computed
-            .families
-            .iter()
-            .flat_map(|f| {
-                f.incident_ids
-                    .iter()
-                    .enumerate()
-                    .map(move |(rank, id)| (id.as_str(), f.id.as_str(), rank as i64))
-            })
-            .collect();
-        for chunk in members.chunks(CHUNK) {
-            let mut sql =
-                String::from("INSERT INTO family_members (incident_id, family_id, rank) VALUES ");
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
-            }
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (incident, family, rank) in chunk {
-                q = q.bind(*incident).bind(*family).bind(*rank);
-            }
-            q.execute(&mut *tx).await?;
-        }
+        replace_members(&mut tx, computed).await?;
         tx.commit().await?;
         Ok(Some(run))
     }
@@ -276,4 +219,83 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Inserts or updates one family of run `run`. A retired id can come back only through matching,
+/// which reads active ones; an upsert keeps the row's history (first run, creation time).
+async fn upsert_family(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    f: &crate::domain::Family,
+    run: i64,
+    at: Millis,
+) -> Result<()> {
+    let number: i64 =
+        f.id.trim_start_matches("F-")
+            .parse()
+            .map_err(|_| super::StoreError::Corrupt(format!("family id {}", f.id)))?;
+    let json = |v: &Vec<String>| serde_json::to_string(v).expect("strings serialise");
+    let centroid = serde_json::to_string(&f.centroid).expect("terms serialise");
+    // A retired id can come back only through matching, which reads active ones; an
+    // upsert keeps the row's history (first run, creation time) either way.
+    sqlx::query(
+        "INSERT INTO families (id, number, label, size, top_terms, representatives, \
+         typical_causes, centroid, first_run, last_run, created_at, retired_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, NULL) \
+         ON CONFLICT (id) DO UPDATE SET label = excluded.label, size = excluded.size, \
+         top_terms = excluded.top_terms, representatives = excluded.representatives, \
+         typical_causes = excluded.typical_causes, centroid = excluded.centroid, \
+         last_run = excluded.last_run, retired_at = NULL",
+    )
+    .bind(&f.id)
+    .bind(number)
+    .bind(&f.label)
+    .bind(f.size as i64)
+    .bind(json(&f.top_terms))
+    .bind(json(&f.representatives))
+    .bind(json(&f.typical_causes))
+    .bind(centroid)
+    .bind(run)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Replaces every family membership with this run's, in multi-row inserts (100,000 members in a
+/// few hundred statements).
+async fn replace_members(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    computed: &Computed,
+) -> Result<()> {
+    sqlx::query("DELETE FROM family_members")
+        .execute(&mut **tx)
+        .await?;
+    // Multi-row inserts: 100,000 members in a few hundred statements.
+    const CHUNK: usize = 300;
+    let members: Vec<(&str, &str, i64)> = computed
+        .families
+        .iter()
+        .flat_map(|f| {
+            f.incident_ids
+                .iter()
+                .enumerate()
+                .map(move |(rank, id)| (id.as_str(), f.id.as_str(), rank as i64))
+        })
+        .collect();
+    for chunk in members.chunks(CHUNK) {
+        let mut sql =
+            String::from("INSERT INTO family_members (incident_id, family_id, rank) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (incident, family, rank) in chunk {
+            q = q.bind(*incident).bind(*family).bind(*rank);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
