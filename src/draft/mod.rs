@@ -203,7 +203,7 @@ impl Drafter {
             && current
                 .as_ref()
                 .is_some_and(|cur| self.llm.is_some() && unchanged(cur, "evidence"));
-        let mut stored = if reuse {
+        let stored = if reuse {
             let cur = current.expect("checked above");
             let mut d: Postmortem = serde_json::from_value(cur.body.clone())
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -226,8 +226,24 @@ impl Drafter {
             self.record_for_search(id, &stored.postmortem).await;
             return Ok(stored);
         };
+        self.llm_revision(llm, id, &bundle, doc, stored, started)
+            .await
+    }
+
+    /// The LLM's revision after the evidence draft `stored`; when the model fails, the evidence
+    /// draft stands and records why.
+    async fn llm_revision(
+        &self,
+        llm: &LlmDrafter,
+        id: &IncidentId,
+        bundle: &Bundle,
+        doc: Postmortem,
+        mut stored: Drafted,
+        started: Instant,
+    ) -> Result<Drafted, DraftError> {
+        let trace_id = doc.trace_id.clone();
         let llm_started = Instant::now();
-        match llm.draft(&bundle, &doc).await {
+        match llm.draft(bundle, &doc).await {
             Ok(mut l) => {
                 l.trace_id = trace_id.clone();
                 l.provenance.trace_id = trace_id;
