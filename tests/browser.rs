@@ -165,37 +165,6 @@ async fn page_text(c: &Client) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-async fn drafted_incident(app: &TestApp, id: &str) {
-    for body in [
-        pd_event(
-            "B1",
-            "incident.triggered",
-            id,
-            "triggered",
-            "2026-10-02T14:20:00Z",
-        ),
-        pd_note(
-            "B2",
-            id,
-            "2026-10-02T14:31:00Z",
-            "Connection pool exhausted; rolled back the deploy and errors fell",
-        ),
-        pd_event(
-            "B3",
-            "incident.resolved",
-            id,
-            "resolved",
-            "2026-10-02T14:50:00Z",
-        ),
-    ] {
-        assert_eq!(
-            app.post_pagerduty(&body).await.status(),
-            StatusCode::ACCEPTED
-        );
-    }
-    app.wait_for_postmortem(id).await;
-}
-
 /// The reviewer's whole path; an `Err` names the step that failed.
 async fn review_in_the_browser(c: &Client, app: &TestApp) -> Result<(), String> {
     let e = |e: fantoccini::error::CmdError| e.to_string();
@@ -348,7 +317,7 @@ async fn a_reviewer_takes_a_draft_to_published_in_headless_chromium() {
         return;
     };
     let app = spawn_app().await;
-    drafted_incident(&app, "PBROW1").await;
+    app.drafted_incident("PBROW1").await;
     app.recompute_families().await;
     let client = open_browser(&driver).await;
     let outcome = review_in_the_browser(&client, &app).await;

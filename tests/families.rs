@@ -5,29 +5,12 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_postmortem");
 const HISTORY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/history");
-
-fn run(args: &[&str], db: &str) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("DATABASE_URL", db)
-        .env_remove("POSTMORTEM_LLM_MODEL")
-        .env_remove("OPENAI_BASE_URL")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// family id → sorted member ids
 fn membership(v: &Value) -> BTreeMap<String, BTreeSet<String>> {
@@ -52,7 +35,11 @@ fn membership(v: &Value) -> BTreeMap<String, BTreeSet<String>> {
 #[tokio::test]
 async fn families_recover_the_kinds_of_the_labelled_history_and_keep_their_ids() {
     let (db, _dir) = fresh_database().await;
-    let (code, out, err) = run(&["import", &format!("{HISTORY}/incidents.jsonl")], &db);
+    let (code, out, err) = run_cli(
+        &["import", &format!("{HISTORY}/incidents.jsonl")],
+        &db,
+        None,
+    );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("imported 480"), "{out}");
     assert!(
@@ -61,7 +48,7 @@ async fn families_recover_the_kinds_of_the_labelled_history_and_keep_their_ids()
     );
 
     let labels = format!("{HISTORY}/labels.json");
-    let (code, out, err) = run(&["families", "--json", "--labels", &labels], &db);
+    let (code, out, err) = run_cli(&["families", "--json", "--labels", &labels], &db, None);
     assert_eq!(code, 0, "{err}");
     let first: Value = serde_json::from_str(&out).unwrap();
     let ari = first["quality"]["adjusted_rand_index"].as_f64().unwrap();
@@ -98,7 +85,7 @@ async fn families_recover_the_kinds_of_the_labelled_history_and_keep_their_ids()
     assert_eq!(sizes, 480, "every incident in exactly one family");
 
     // The same data again: the same families with the same ids and labels.
-    let (code, out, _) = run(&["families", "--json"], &db);
+    let (code, out, _) = run_cli(&["families", "--json"], &db, None);
     assert_eq!(code, 0);
     let second: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(membership(&first), membership(&second));
@@ -117,11 +104,11 @@ async fn families_recover_the_kinds_of_the_labelled_history_and_keep_their_ids()
     );
 
     // The plain listing names each family, and bad input is a clear error.
-    let (code, out, _) = run(&["families", "--no-recompute"], &db);
+    let (code, out, _) = run_cli(&["families", "--no-recompute"], &db, None);
     assert_eq!(code, 0);
     assert!(out.contains("F-0001"), "{out}");
     assert!(out.contains("typical cause:"), "{out}");
-    let (code, _, err) = run(&["families", "--labels", "/nonexistent.json"], &db);
+    let (code, _, err) = run_cli(&["families", "--labels", "/nonexistent.json"], &db, None);
     assert_eq!(code, 2);
     assert!(err.contains("cannot read /nonexistent.json"), "{err}");
 }
@@ -493,7 +480,7 @@ async fn the_monthly_report_matches_the_data() {
     // The command line gives the same numbers.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report.json");
-    let (code, _, err) = run(
+    let (code, _, err) = run_cli(
         &[
             "report",
             "--month",
@@ -504,6 +491,7 @@ async fn the_monthly_report_matches_the_data() {
             out.to_str().unwrap(),
         ],
         &app.database_url,
+        None,
     );
     assert_eq!(code, 0, "{err}");
     let cli: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
@@ -518,7 +506,7 @@ async fn the_monthly_report_matches_the_data() {
     ] {
         assert_eq!(cli[field], r[field], "{field}");
     }
-    let (code, _, err) = run(&["report", "--month", "2026/10"], &app.database_url);
+    let (code, _, err) = run_cli(&["report", "--month", "2026/10"], &app.database_url, None);
     assert_eq!(code, 2);
     assert!(err.contains("YYYY-MM"), "{err}");
     app.stop().await;
@@ -556,7 +544,7 @@ async fn a_scheduled_report_missed_while_down_is_caught_up_and_announced_once() 
 
     let (slack_url, slack) = common::slack::start().await;
     let adjust = |c: &mut postmortem::config::Config| {
-        c.slack_bot_token = Some("xoxb-test".to_string().into());
+        c.slack_bot_token = Some(common::slack::BOT_TOKEN.to_string().into());
         c.slack_api_url = slack_url.clone();
         c.slack_report_channel = Some("CREPORTS".into());
         c.report_schedule = "0 9 1 * *".into();

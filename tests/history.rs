@@ -10,34 +10,6 @@ use postmortem::store::Store;
 
 const BIN: &str = env!("CARGO_BIN_EXE_postmortem");
 
-fn run(args: &[&str], db: &str, stdin: Option<&str>) -> (i32, String, String) {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env("DATABASE_URL", db)
-        .env_remove("POSTMORTEM_LLM_MODEL")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[tokio::test]
 async fn import_keeps_good_lines_reports_bad_ones_and_is_idempotent() {
     let (db, _dir) = fresh_database().await;
@@ -51,7 +23,7 @@ async fn import_keeps_good_lines_reports_bad_ones_and_is_idempotent() {
         "",
     ]
     .join("\n");
-    let (code, out, err) = run(&["import", "-"], &db, Some(&input));
+    let (code, out, err) = run_cli(&["import", "-"], &db, Some(&input));
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("imported 2, updated 0, rejected 3"), "{out}");
     assert!(out.contains("line 2: `service` is required"), "{out}");
@@ -64,7 +36,7 @@ async fn import_keeps_good_lines_reports_bad_ones_and_is_idempotent() {
     // The same file again: updated, not duplicated.
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), format!("{good}\n")).unwrap();
-    let (code, out, _) = run(&["import", file.path().to_str().unwrap()], &db, None);
+    let (code, out, _) = run_cli(&["import", file.path().to_str().unwrap()], &db, None);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("imported 0, updated 1, rejected 0"), "{out}");
 
@@ -103,16 +75,16 @@ async fn import_keeps_good_lines_reports_bad_ones_and_is_idempotent() {
     store.close().await;
 
     // Imported incidents draft like any other: the named deploy is the top cause.
-    let (code, out, err) = run(&["draft", "INC-1", "--print"], &db, None);
+    let (code, out, err) = run_cli(&["draft", "INC-1", "--print"], &db, None);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("`change:imp-deploy-1`"), "{out}");
 
     // The CLI search: by incident and by words.
-    let (code, out, err) = run(&["similar", "INC-4", "--json"], &db, None);
+    let (code, out, err) = run_cli(&["similar", "INC-4", "--json"], &db, None);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(v["similar"].is_array(), "{v:#}");
-    let (code, out, _) = run(
+    let (code, out, _) = run_cli(
         &[
             "similar",
             "--text",
@@ -133,11 +105,11 @@ async fn import_keeps_good_lines_reports_bad_ones_and_is_idempotent() {
         out.contains("action item: Alert on pool saturation"),
         "{out}"
     );
-    let (code, _, err) = run(&["similar", "NOPE-1"], &db, None);
+    let (code, _, err) = run_cli(&["similar", "NOPE-1"], &db, None);
     assert_eq!(code, 2);
     assert!(err.contains("no incident NOPE-1"), "{err}");
 
-    let (code, _, err) = run(&["import", "/nonexistent/file.jsonl"], &db, None);
+    let (code, _, err) = run_cli(&["import", "/nonexistent/file.jsonl"], &db, None);
     assert_eq!(code, 2);
     assert!(err.contains("cannot read"), "{err}");
 }
@@ -147,7 +119,7 @@ fn eval_scores_the_evidence_drafter_on_the_golden_set_and_fails_under_thresholds
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("unused.db").display());
     let golden = format!("{}/fixtures/golden", env!("CARGO_MANIFEST_DIR"));
-    let (code, out, err) = run(&["eval", &golden], &db, None);
+    let (code, out, err) = run_cli(&["eval", &golden], &db, None);
     assert_eq!(code, 0, "{out}{err}");
     for line in [
         "top-1 accuracy",
@@ -166,7 +138,7 @@ fn eval_scores_the_evidence_drafter_on_the_golden_set_and_fails_under_thresholds
         .unwrap();
     assert!(incidents >= 12, "{out}");
 
-    let (code, out, err) = run(
+    let (code, out, err) = run_cli(
         &["eval", &golden, "--min-top1", "1.01", "--json"],
         &db,
         None,
@@ -180,7 +152,7 @@ fn eval_scores_the_evidence_drafter_on_the_golden_set_and_fails_under_thresholds
         "{report:#}"
     );
 
-    let (code, _, err) = run(&["eval", "/nonexistent"], &db, None);
+    let (code, _, err) = run_cli(&["eval", "/nonexistent"], &db, None);
     assert_eq!(code, 2);
     assert!(err.contains("incidents.jsonl"), "{err}");
 }

@@ -3,7 +3,6 @@
 mod common;
 
 use common::*;
-use postmortem::ingest::signature::hmac_sha256;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -234,21 +233,6 @@ fn deployment(id: i64, state: &str, repo: &str, at: &str) -> String {
     .to_string()
 }
 
-async fn post_github(app: &TestApp, event: &str, body: &str, secret: &str) -> reqwest::Response {
-    let sig = format!(
-        "sha256={}",
-        hex::encode(hmac_sha256(secret.as_bytes(), body.as_bytes()))
-    );
-    app.http
-        .post(format!("{}/webhooks/github", app.base))
-        .header("x-github-event", event)
-        .header("x-hub-signature-256", sig)
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn github_deployments_become_changes_of_the_mapped_service() {
     let app = spawn_app_with(|c| {
@@ -268,14 +252,16 @@ async fn github_deployments_become_changes_of_the_mapped_service() {
         "acme/search-engine",
         "2026-10-14T16:20:00Z",
     );
-    let r = post_github(&app, "deployment_status", &body, "gh-secret").await;
+    let r = app
+        .post_github("deployment_status", &body, "gh-secret")
+        .await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     assert_eq!(
         r.json::<Value>().await.unwrap()["evidence_ids"][0],
         "change:github:4242"
     );
     assert_eq!(
-        post_github(&app, "deployment_status", &body, "wrong")
+        app.post_github("deployment_status", &body, "wrong")
             .await
             .status(),
         StatusCode::UNAUTHORIZED
@@ -286,17 +272,21 @@ async fn github_deployments_become_changes_of_the_mapped_service() {
         "acme/search-engine",
         "2026-10-14T16:21:00Z",
     );
-    let r = post_github(&app, "deployment_status", &pending, "gh-secret").await;
+    let r = app
+        .post_github("deployment_status", &pending, "gh-secret")
+        .await;
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "ignored");
-    let r = post_github(
-        &app,
-        "ping",
-        r#"{"zen":"Keep it logically awesome."}"#,
-        "gh-secret",
-    )
-    .await;
+    let r = app
+        .post_github(
+            "ping",
+            r#"{"zen":"Keep it logically awesome."}"#,
+            "gh-secret",
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
-    let r = post_github(&app, "deployment_status", "{}", "gh-secret").await;
+    let r = app
+        .post_github("deployment_status", "{}", "gh-secret")
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     app.post_pagerduty(
@@ -323,7 +313,8 @@ async fn github_deployments_become_changes_of_the_mapped_service() {
 
     let closed = spawn_app().await;
     assert_eq!(
-        post_github(&closed, "deployment_status", &body, "x")
+        closed
+            .post_github("deployment_status", &body, "x")
             .await
             .status(),
         StatusCode::SERVICE_UNAVAILABLE

@@ -100,7 +100,7 @@ async fn two_replicas_run_a_scheduled_report_once() {
     store.close().await;
     let (slack_url, slack) = common::slack::start().await;
     let adjust = |c: &mut postmortem::config::Config| {
-        c.slack_bot_token = Some("xoxb-test".to_string().into());
+        c.slack_bot_token = Some(common::slack::BOT_TOKEN.to_string().into());
         c.slack_api_url = slack_url.clone();
         c.slack_report_channel = Some("CREPORTS".into());
     };

@@ -40,8 +40,10 @@ fn nothing_reads_the_folder_beside_the_checkout() {
             continue;
         };
         for (n, line) in text.lines().enumerate() {
-            let ci_wheel = path.ends_with(".ci/run") && line.contains("wheels");
-            if line.contains(&needle) && !ci_wheel {
+            // CI may install the prebuilt wheel from there, and checks that a clone has none.
+            let ci_allowed = path.ends_with(".ci/run")
+                && (line.contains("wheels") || line.trim_start().starts_with("test ! -e"));
+            if line.contains(&needle) && !ci_allowed {
                 offending.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
             }
         }

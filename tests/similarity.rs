@@ -17,20 +17,6 @@ fn fixture(name: &str) -> String {
     .unwrap()
 }
 
-async fn import_history(app: &TestApp) -> Vec<Value> {
-    let config = postmortem::config::Config::default();
-    let mut records = Vec::new();
-    for line in fixture("incidents.jsonl")
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-    {
-        let r = postmortem::ingest::history::parse_record(line, &config).unwrap();
-        app.store.import_record(&r).await.unwrap();
-        records.push(serde_json::from_str(line).unwrap());
-    }
-    records
-}
-
 /// A plain TF-IDF cosine over the concatenated text: lower-case words, no stop words, no
 /// stemming, no bigrams, no field weights.
 struct Plain {
@@ -128,7 +114,7 @@ fn precision(hits: &[String], kind: &str, labels: &BTreeMap<String, String>) -> 
 #[tokio::test]
 async fn precision_at_5_on_the_labelled_history_beats_the_plain_baseline() {
     let app = spawn_app().await;
-    let records = import_history(&app).await;
+    let records = app.import_history().await;
     let labels: BTreeMap<String, String> = serde_json::from_str(&fixture("labels.json")).unwrap();
     let queries: Vec<Value> = serde_json::from_str(&fixture("queries.json")).unwrap();
     let plain = Plain::new(&records);
@@ -206,7 +192,7 @@ fn urlencode(s: &str) -> String {
 #[tokio::test]
 async fn similar_answers_explain_why_and_what_fixed_it_and_reject_bad_input() {
     let app = spawn_app().await;
-    import_history(&app).await;
+    app.import_history().await;
     let r = app.get_json("/api/incidents/H-0001/similar?k=3").await;
     let first = &r["similar"][0];
     for field in ["id", "title", "service", "score", "why", "fixed_by"] {

@@ -10,20 +10,13 @@ use postmortem::ingest::signature::sign_slack;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-const SLACK_SECRET: &str = "test-slack-signing-secret";
+use common::slack::SLACK_SECRET;
 
 async fn slack_app() -> TestApp {
     spawn_app_with(|c| {
         c.slack_signing_secret = Some(SLACK_SECRET.to_string().into());
     })
     .await
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 fn form(text: &str, response_url: &str) -> String {
@@ -48,20 +41,22 @@ async fn post_command(
     ts: i64,
     signature: Option<String>,
 ) -> reqwest::Response {
-    let mut req = app
-        .http
-        .post(format!("{}/webhooks/slack/commands", app.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-slack-request-timestamp", ts.to_string());
-    if let Some(s) = signature {
-        req = req.header("x-slack-signature", s);
-    }
-    req.body(body.to_string()).send().await.unwrap()
+    common::slack::request(
+        app,
+        "/webhooks/slack/commands",
+        "application/x-www-form-urlencoded",
+        body,
+        ts,
+        signature,
+    )
+    .send()
+    .await
+    .unwrap()
 }
 
 async fn command(app: &TestApp, text: &str, response_url: &str) -> Value {
     let body = form(text, response_url);
-    let ts = now();
+    let ts = now_secs();
     let r = post_command(
         app,
         &body,
@@ -75,19 +70,6 @@ async fn command(app: &TestApp, text: &str, response_url: &str) -> Value {
 
 fn all_text(v: &Value) -> String {
     v.to_string()
-}
-
-async fn import_history(app: &TestApp) {
-    let config = postmortem::config::Config::default();
-    let text = std::fs::read_to_string(format!(
-        "{}/fixtures/history/incidents.jsonl",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    for line in text.lines().filter(|l| !l.is_empty()) {
-        let r = postmortem::ingest::history::parse_record(line, &config).unwrap();
-        app.store.import_record(&r).await.unwrap();
-    }
 }
 
 /// An in-process stand-in for Slack's response_url: keeps what is posted.
@@ -117,7 +99,7 @@ async fn response_sink() -> (String, Arc<Mutex<Vec<Value>>>) {
 async fn unsigned_forged_and_stale_commands_are_refused_and_ssl_check_passes() {
     let app = slack_app().await;
     let body = form("help", "");
-    let ts = now();
+    let ts = now_secs();
     for (sig, ts) in [
         (None, ts),
         (Some("v0=deadbeef".to_string()), ts),
@@ -177,7 +159,7 @@ async fn unsigned_forged_and_stale_commands_are_refused_and_ssl_check_passes() {
 #[tokio::test]
 async fn similar_answers_with_why_and_what_fixed_it_in_block_kit() {
     let app = slack_app().await;
-    import_history(&app).await;
+    app.import_history().await;
     let v = command(&app, "similar H-0001", "").await;
     assert_eq!(v["response_type"], "ephemeral");
     let blocks = v["blocks"].as_array().unwrap();

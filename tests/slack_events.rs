@@ -4,25 +4,14 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use common::*;
 use postmortem::ingest::signature::sign_slack;
 use serde_json::{Value, json};
 
-const SLACK_SECRET: &str = "test-slack-signing-secret";
-const BOT_TOKEN: &str = "xoxb-test-bot-token-1234567890";
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
+use common::slack::{BOT_TOKEN, SLACK_SECRET};
 
 fn reference_bodies() -> Vec<(String, String)> {
     let v: Value = serde_json::from_str(&reference("slack/requests.json")).unwrap();
@@ -54,117 +43,21 @@ async fn post_event(
     secret: &str,
     retry: Option<u32>,
 ) -> reqwest::Response {
-    let mut req = app
-        .http
-        .post(format!("{}/webhooks/slack/events", app.base))
-        .header("content-type", "application/json")
-        .header("x-slack-request-timestamp", ts.to_string())
-        .header("x-slack-signature", sign_slack(secret, ts, body.as_bytes()));
+    let signature = sign_slack(secret, ts, body.as_bytes());
+    let mut req = common::slack::request(
+        app,
+        "/webhooks/slack/events",
+        "application/json",
+        body,
+        ts,
+        Some(signature),
+    );
     if let Some(n) = retry {
         req = req
             .header("x-slack-retry-num", n.to_string())
             .header("x-slack-retry-reason", "http_timeout");
     }
-    req.body(body.to_string()).send().await.unwrap()
-}
-
-/// What the fake Slack Web API saw.
-#[derive(Clone, Default)]
-struct FakeSlack {
-    posts: Arc<Mutex<Vec<Value>>>,
-    history_calls: Arc<Mutex<usize>>,
-    auth_ok: Arc<Mutex<bool>>,
-}
-
-fn bearer_ok(h: &HeaderMap) -> bool {
-    h.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {BOT_TOKEN}"))
-}
-
-async fn history(
-    State(s): State<FakeSlack>,
-    headers: HeaderMap,
-    Query(q): Query<std::collections::HashMap<String, String>>,
-) -> Response {
-    *s.auth_ok.lock().unwrap() = bearer_ok(&headers);
-    let n = {
-        let mut c = s.history_calls.lock().unwrap();
-        *c += 1;
-        *c
-    };
-    if n == 1 {
-        // Slack's slow limits for apps outside the Marketplace: the first call is refused.
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [("retry-after", "1")],
-            r#"{"ok":false,"error":"ratelimited"}"#,
-        )
-            .into_response();
-    }
-    assert_eq!(q["channel"], "C0INCIDENT1");
-    let page = match q.get("cursor").map(String::as_str) {
-        None | Some("") => json!({"ok": true, "messages": [
-            // Newest first, as Slack sends them.
-            {"type": "message", "user": "U222BBB222", "text": "Confirmed: rolling back deploy-77 fixed checkout", "ts": "1767225700.000900"},
-            {"type": "message", "subtype": "bot_message", "bot_id": "BB1", "text": "CI passed", "ts": "1767225650.000800"},
-            {"type": "message", "user": "U123ABC456", "text": "DB failover started, error rate 12% on checkout", "ts": "1767225590.000100",
-             "thread_ts": "1767225590.000100", "reply_count": 1}
-        ], "has_more": true, "response_metadata": {"next_cursor": "bmV4dF90czoxNTEy"}}),
-        Some(_) => json!({"ok": true, "messages": [
-            {"type": "message", "user": "U123ABC456", "text": "Paging the DB team", "ts": "1767225500.000050"}
-        ], "has_more": false, "response_metadata": {"next_cursor": ""}}),
-    };
-    axum::Json(page).into_response()
-}
-
-async fn replies(Query(q): Query<std::collections::HashMap<String, String>>) -> Response {
-    assert_eq!(q["ts"], "1767225590.000100");
-    axum::Json(json!({"ok": true, "messages": [
-        {"type": "message", "user": "U123ABC456", "text": "DB failover started, error rate 12% on checkout", "ts": "1767225590.000100", "thread_ts": "1767225590.000100", "reply_count": 1},
-        {"type": "message", "user": "U999ZZZ999", "text": "Pool is pinned at max connections", "ts": "1767225620.000700", "thread_ts": "1767225590.000100"}
-    ], "has_more": false, "response_metadata": {"next_cursor": ""}})).into_response()
-}
-
-async fn info(Query(q): Query<std::collections::HashMap<String, String>>) -> Response {
-    let name = if q["channel"] == "C0INCIDENT1" {
-        "inc-7"
-    } else {
-        "random"
-    };
-    axum::Json(json!({"ok": true, "channel": {"id": q["channel"], "name": name, "is_channel": true, "created": 1767225000}})).into_response()
-}
-
-async fn post_message(State(s): State<FakeSlack>, headers: HeaderMap, body: String) -> Response {
-    assert!(bearer_ok(&headers));
-    let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    s.posts.lock().unwrap().push(v.clone());
-    axum::Json(
-        json!({"ok": true, "channel": v["channel"], "ts": "1767229999.000100",
-        "message": {"type": "message", "text": v["text"], "ts": "1767229999.000100"}}),
-    )
-    .into_response()
-}
-
-async fn fake_slack() -> (String, FakeSlack) {
-    let s = FakeSlack::default();
-    let app = axum::Router::new()
-        .route(
-            "/api/conversations.history",
-            axum::routing::get(history).post(history),
-        )
-        .route(
-            "/api/conversations.replies",
-            axum::routing::get(replies).post(replies),
-        )
-        .route(
-            "/api/conversations.info",
-            axum::routing::get(info).post(info),
-        )
-        .route("/api/chat.postMessage", axum::routing::post(post_message))
-        .with_state(s.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/api", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, s)
+    req.send().await.unwrap()
 }
 
 async fn timeline(app: &TestApp, id: &str) -> Vec<Value> {
@@ -185,7 +78,7 @@ fn slack_ids(t: &[Value]) -> Vec<String> {
 #[tokio::test]
 async fn signed_events_build_the_timeline_and_the_backfill_fills_the_rest_then_drafts_are_announced()
  {
-    let (url, fake) = fake_slack().await;
+    let (url, fake) = common::slack::start().await;
     let app = spawn_app_with(move |c| {
         c.slack_signing_secret = Some(SLACK_SECRET.to_string().into());
         c.slack_bot_token = Some(BOT_TOKEN.to_string().into());
@@ -204,7 +97,7 @@ async fn signed_events_build_the_timeline_and_the_backfill_fills_the_rest_then_d
     ))
     .await;
 
-    let ts = now();
+    let ts = now_secs();
     // url_verification: the challenge back.
     let r = post_event(&app, &body("url_verification"), ts, SLACK_SECRET, None).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -393,7 +286,7 @@ async fn slack_messages_can_support_a_hypothesis_like_notes_do() {
         "Rolling back deploy-77 now",
     );
     assert_eq!(
-        post_event(&app, &msg, now(), SLACK_SECRET, None)
+        post_event(&app, &msg, now_secs(), SLACK_SECRET, None)
             .await
             .status(),
         StatusCode::OK

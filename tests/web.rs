@@ -141,35 +141,6 @@ impl<'a> Visitor<'a> {
     }
 }
 
-/// A resolved incident with a note, drafted; returns the draft.
-async fn drafted_incident(app: &TestApp, id: &str) -> Value {
-    let ok = StatusCode::ACCEPTED;
-    let t = pd_event(
-        &format!("{id}-t"),
-        "incident.triggered",
-        id,
-        "triggered",
-        "2026-10-02T14:20:00Z",
-    );
-    assert_eq!(app.post_pagerduty(&t).await.status(), ok);
-    let n = pd_note(
-        &format!("{id}-n"),
-        id,
-        "2026-10-02T14:31:00Z",
-        "Connection pool exhausted; rolled back the deploy and errors fell",
-    );
-    assert_eq!(app.post_pagerduty(&n).await.status(), ok);
-    let r = pd_event(
-        &format!("{id}-r"),
-        "incident.resolved",
-        id,
-        "resolved",
-        "2026-10-02T14:50:00Z",
-    );
-    assert_eq!(app.post_pagerduty(&r).await.status(), ok);
-    app.wait_for_postmortem(id).await
-}
-
 async fn api_send(
     app: &TestApp,
     method: reqwest::Method,
@@ -315,7 +286,7 @@ async fn over_https_the_session_cookie_is_secure_and_host_bound() {
 #[tokio::test]
 async fn every_form_needs_its_sessions_csrf_token_and_a_same_site_origin() {
     let app = spawn_app().await;
-    drafted_incident(&app, "PCSRF1").await;
+    app.drafted_incident("PCSRF1").await;
     let mut v = Visitor::new(&app);
     v.sign_in("Dana").await;
     let page = v.get("/incidents/PCSRF1").await;
@@ -390,7 +361,7 @@ async fn every_form_needs_its_sessions_csrf_token_and_a_same_site_origin() {
 #[tokio::test]
 async fn a_reviewer_takes_a_draft_to_published_in_the_pages_and_each_step_records_who_and_when() {
     let app = spawn_app().await;
-    let draft = drafted_incident(&app, "PFLOW1").await;
+    let draft = app.drafted_incident("PFLOW1").await;
     assert_eq!(draft["status"], "draft");
     let mut v = Visitor::new(&app);
     v.sign_in("Dana").await;
@@ -622,7 +593,7 @@ async fn a_reviewer_takes_a_draft_to_published_in_the_pages_and_each_step_record
 #[tokio::test]
 async fn a_redraft_after_a_persons_edit_adds_a_revision_keeps_theirs_intact_and_shows_the_diff() {
     let app = spawn_app().await;
-    drafted_incident(&app, "PREDR1").await;
+    app.drafted_incident("PREDR1").await;
     let mut v = Visitor::new(&app);
     v.sign_in("Dana").await;
     let cur = app.get_json("/api/incidents/PREDR1/postmortem").await;
@@ -729,7 +700,7 @@ async fn a_redraft_after_a_persons_edit_adds_a_revision_keeps_theirs_intact_and_
 #[tokio::test]
 async fn action_items_are_seeded_from_the_draft_and_people_add_finish_and_own_them() {
     let app = spawn_app().await;
-    let draft = drafted_incident(&app, "PITEM1").await;
+    let draft = app.drafted_incident("PITEM1").await;
     let drafted = draft["action_items"].as_array().unwrap().len();
     assert!(
         drafted >= 1,
@@ -895,7 +866,7 @@ async fn action_items_are_seeded_from_the_draft_and_people_add_finish_and_own_th
 #[tokio::test]
 async fn the_workflow_api_moves_status_and_saves_edits_and_names_bad_input_in_json_errors() {
     let app = spawn_app().await;
-    drafted_incident(&app, "PAPI1").await;
+    app.drafted_incident("PAPI1").await;
     let status = |b: Value| {
         api_send(
             &app,
@@ -1064,7 +1035,7 @@ async fn the_proxy_user_header_is_believed_only_when_configured() {
     );
 
     let app = spawn_app_with(|c| c.auth_proxy_header = Some("X-Forwarded-User".into())).await;
-    drafted_incident(&app, "PPROXY1").await;
+    app.drafted_incident("PPROXY1").await;
     let mut alice = Visitor::new(&app).with_header("x-forwarded-user", "alice@example.com");
     let page = alice.get("/incidents/PPROXY1").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -1114,7 +1085,7 @@ async fn the_proxy_user_header_is_believed_only_when_configured() {
 #[tokio::test]
 async fn on_loopback_without_a_token_the_pages_are_open_and_record_local() {
     let app = spawn_app_with(|c| c.api_token = None).await;
-    drafted_incident(&app, "PLOCAL1").await;
+    app.drafted_incident("PLOCAL1").await;
     let mut v = Visitor::new(&app);
     let page = v.get("/incidents/PLOCAL1").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);

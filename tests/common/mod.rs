@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use postmortem::app::startup::Application;
 use postmortem::config::Config;
-use postmortem::ingest::signature::sign_pagerduty;
+use postmortem::ingest::signature::{hmac_sha256, sign_pagerduty};
 use postmortem::store::Store;
 use reqwest::{Response, StatusCode};
 use secrecy::SecretString;
@@ -42,6 +42,46 @@ pub fn skipped(reason: &str) {
         panic!("{reason}, and {REQUIRE_TOOLS} is set: nothing may be skipped here");
     }
     eprintln!("SKIPPED: {reason}");
+}
+
+/// Seconds since the Unix epoch (Slack's request timestamps).
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Runs the `postmortem` binary on `db` with no LLM configured, feeding `stdin` when given;
+/// returns (exit code, stdout, stderr).
+pub fn run_cli(args: &[&str], db: &str, stdin: Option<&str>) -> (i32, String, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_postmortem"))
+        .args(args)
+        .env("DATABASE_URL", db)
+        .env_remove("POSTMORTEM_LLM_MODEL")
+        .env_remove("OPENAI_BASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Compact bytes of a JSON document (the pretty files are sent as they are, too).
@@ -196,6 +236,72 @@ impl TestApp {
             r = r.header("x-pagerduty-signature", s);
         }
         r.send().await.unwrap()
+    }
+
+    /// A GitHub webhook of `event`, signed with `secret` the way GitHub signs
+    /// (`X-Hub-Signature-256: sha256=<hex HMAC-SHA256>`).
+    pub async fn post_github(&self, event: &str, body: &str, secret: &str) -> Response {
+        let sig = format!(
+            "sha256={}",
+            hex::encode(hmac_sha256(secret.as_bytes(), body.as_bytes()))
+        );
+        self.http
+            .post(format!("{}/webhooks/github", self.base))
+            .header("x-github-event", event)
+            .header("x-hub-signature-256", sig)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A resolved incident `id` with a responder's note, drafted; returns the draft.
+    pub async fn drafted_incident(&self, id: &str) -> Value {
+        let t = pd_event(
+            &format!("{id}-t"),
+            "incident.triggered",
+            id,
+            "triggered",
+            "2026-10-02T14:20:00Z",
+        );
+        let n = pd_note(
+            &format!("{id}-n"),
+            id,
+            "2026-10-02T14:31:00Z",
+            "Connection pool exhausted; rolled back the deploy and errors fell",
+        );
+        let r = pd_event(
+            &format!("{id}-r"),
+            "incident.resolved",
+            id,
+            "resolved",
+            "2026-10-02T14:50:00Z",
+        );
+        for body in [t, n, r] {
+            assert_eq!(
+                self.post_pagerduty(&body).await.status(),
+                StatusCode::ACCEPTED
+            );
+        }
+        self.wait_for_postmortem(id).await
+    }
+
+    /// Imports the bundled history (`fixtures/history/incidents.jsonl`) straight into the store;
+    /// returns its records as JSON.
+    pub async fn import_history(&self) -> Vec<Value> {
+        let config = Config::default();
+        let text = std::fs::read_to_string(format!(
+            "{}/fixtures/history/incidents.jsonl",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let mut records = Vec::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let r = postmortem::ingest::history::parse_record(line, &config).unwrap();
+            self.store.import_record(&r).await.unwrap();
+            records.push(serde_json::from_str(line).unwrap());
+        }
+        records
     }
 
     pub async fn post_changes(&self, body: &str) -> Response {
