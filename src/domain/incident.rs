@@ -204,3 +204,36 @@ pub struct TimelineEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Status::*;
+
+    #[test]
+    fn the_resolve_and_reopen_rule() {
+        let t = Transition::between;
+        assert_eq!(
+            t((Triggered, None), (Resolved, Some(10))),
+            Transition::Resolved
+        );
+        assert_eq!(
+            t((Acknowledged, None), (Resolved, Some(10))),
+            Transition::Resolved
+        );
+        // A later final resolution is a new resolution; the same or an earlier one is not.
+        assert_eq!(
+            t((Resolved, Some(10)), (Resolved, Some(20))),
+            Transition::Resolved
+        );
+        assert_eq!(
+            t((Resolved, Some(10)), (Resolved, Some(10))),
+            Transition::None
+        );
+        assert_eq!(
+            t((Resolved, Some(10)), (Triggered, Some(10))),
+            Transition::Reopened
+        );
+        assert_eq!(t((Triggered, None), (Acknowledged, None)), Transition::None);
+    }
+}
