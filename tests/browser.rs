@@ -186,7 +186,7 @@ async fn review_in_the_browser(c: &Client, app: &TestApp) -> Result<(), String> 
     wait_text(c, "#review-status", "draft").await?;
     let text = page_text(c).await?;
     for want in [
-        "pagerduty:B2",
+        "pagerduty:PBROW1-n",
         "Timeline",
         "Action items",
         "Similar past incidents",
