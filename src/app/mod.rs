@@ -5,5 +5,3 @@ pub mod schedule;
 pub mod startup;
 pub mod telemetry;
 pub mod worker;
-
-pub use startup::{Application, install_crypto_provider};

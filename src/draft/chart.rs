@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use crate::domain::{Millis, from_millis};
+use crate::render::escape_xml as esc;
 
 const W: f64 = 640.0;
 const H: f64 = 180.0;
@@ -11,8 +12,6 @@ const PAD_L: f64 = 56.0;
 const PAD_R: f64 = 12.0;
 const PAD_T: f64 = 14.0;
 const PAD_B: f64 = 26.0;
-
-use crate::render::escape_xml as esc;
 
 /// A mark on the time axis: a change, the trigger, the onset.
 pub struct Mark {

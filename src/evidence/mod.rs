@@ -49,9 +49,6 @@ pub fn detect_all(metrics: &[FrozenSeries], trigger: Millis) -> Vec<(usize, anom
     found
 }
 
-/// One item of the merged timeline the API shows: a timeline entry, or a change shown as one.
-pub type EvidenceItem = TimelineEntry;
-
 impl Bundle {
     pub async fn gather(store: &Store, config: &Config, id: &IncidentId) -> Result<Option<Self>> {
         match store.incident(id).await? {
@@ -133,8 +130,8 @@ impl Bundle {
     }
 
     /// The whole story in time order: timeline entries and the service's own changes.
-    pub fn merged_timeline(&self, extra_changes: &[&str]) -> Vec<EvidenceItem> {
-        let mut items: Vec<EvidenceItem> = self.timeline.clone();
+    pub fn merged_timeline(&self, extra_changes: &[&str]) -> Vec<TimelineEntry> {
+        let mut items: Vec<TimelineEntry> = self.timeline.clone();
         for c in &self.changes {
             if c.service == self.incident.service
                 || c.lineage.is_some()
@@ -145,7 +142,7 @@ impl Bundle {
                     .as_deref()
                     .map(|v| format!(" ({v})"))
                     .unwrap_or_default();
-                items.push(EvidenceItem {
+                items.push(TimelineEntry {
                     incident_id: self.incident.id.clone(),
                     evidence_id: c.evidence_id(),
                     at: c.at,
@@ -163,7 +160,7 @@ impl Bundle {
             }
         }
         for f in self.anomalies() {
-            items.push(EvidenceItem {
+            items.push(TimelineEntry {
                 incident_id: self.incident.id.clone(),
                 evidence_id: f.series.evidence_id(),
                 at: f.detected.onset,

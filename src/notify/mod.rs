@@ -3,5 +3,3 @@
 
 pub mod announce;
 pub mod slack;
-
-pub use slack::SlackApi;

@@ -5,14 +5,13 @@
 use std::fmt::Write;
 
 use crate::domain::report::{Charts, Report};
+use crate::render::escape_xml as esc;
 
 /// Colours for series, chosen to stay apart in print and for common colour blindness.
 const PALETTE: [&str; 8] = [
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f",
 ];
 const OTHER: &str = "#bab0ac";
-
-use crate::render::escape_xml as esc;
 
 /// The charts of `r`.
 pub fn of(r: &Report) -> Charts {
@@ -42,13 +41,7 @@ fn resolve_trend(r: &Report) -> String {
         .filter_map(|p| p.mttr_minutes.p90)
         .fold(0.0f64, f64::max)
         .max(1.0);
-    let max_count = r
-        .trend
-        .iter()
-        .map(|p| p.incidents)
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
+    let max_count = most_incidents(r);
     let y_min = |v: f64| t + (1.0 - v / max_minutes) * (h - t - b);
     let y_count = |v: f64| t + (1.0 - v / max_count) * (h - t - b);
     let mut svg = String::new();
@@ -158,13 +151,7 @@ fn families_per_month(r: &Report) -> String {
     let h = 200.0 + legend_rows as f64 * 16.0;
     let plot_h = 200.0 - t - b;
     let months: Vec<&str> = r.trend.iter().map(|p| p.month.as_str()).collect();
-    let max = r
-        .trend
-        .iter()
-        .map(|p| p.incidents)
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
+    let max = most_incidents(r);
     let slot = (w - l - rt) / months.len().max(1) as f64;
     let mut svg = String::new();
     open(&mut svg, w, h, "Incidents per month by family");
@@ -303,4 +290,14 @@ fn heatmap(r: &Report) -> String {
     );
     svg.push_str("</svg>");
     svg
+}
+
+/// The largest monthly incident count of the trend (at least 1, for scaling an axis).
+fn most_incidents(r: &Report) -> f64 {
+    r.trend
+        .iter()
+        .map(|p| p.incidents)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64
 }
