@@ -15,17 +15,13 @@ const T0: i64 = 1_800_000_000_000;
 fn bundle(events: usize) -> Bundle {
     let id = IncidentId::parse("PBENCH1").unwrap();
     let snap = |status| IncidentSnapshot {
-        title: "payments-api: checkout error rate above 5%".into(),
-        service: "payments-api".into(),
-        service_ref: None,
-        status,
-        severity: None,
         urgency: Some("high".into()),
         number: Some(1),
-        html_url: None,
-        assignees: vec![],
-        teams: vec![],
-        created_at: None,
+        ..IncidentSnapshot::new(
+            "payments-api: checkout error rate above 5%",
+            "payments-api",
+            status,
+        )
     };
     let mut incident: Option<Incident> = None;
     for (kind, at, status) in [

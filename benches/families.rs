@@ -19,10 +19,11 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use linfa_clustering::KMeansInit;
 use ndarray::Array2;
+use postmortem::domain::ActionItem;
 use postmortem::domain::report::Month;
 use postmortem::patterns::families::{self, Params};
 use postmortem::patterns::report::{self, Inputs};
-use postmortem::store::reports::{ActionItem, ReportIncident};
+use postmortem::store::reports::ReportIncident;
 
 #[path = "common/mod.rs"]
 mod common;
@@ -101,10 +102,9 @@ fn report_inputs(docs: &[postmortem::domain::SearchDoc]) -> Inputs {
                 resolved_at: Some(t + 60_000 * (10 + rng.below(600) as i64)),
                 root_cause: d.root_cause.clone(),
                 action_items: vec![ActionItem {
-                    text: "Add an alert".into(),
-                    owner: None,
-                    done: rng.below(2) == 0,
-                    closed_at: Some(t + 86_400_000 * 10),
+                    status: if rng.below(2) == 0 { "done" } else { "open" }.into(),
+                    done_at: Some(t + 86_400_000 * 10),
+                    ..ActionItem::new("Add an alert", vec![])
                 }],
             }
         })

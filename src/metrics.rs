@@ -32,6 +32,34 @@ pub struct Metrics {
     pub lineage_emitted: IntCounterVec,
 }
 
+/// `metric` registered in `registry`. The names and labels are ours and fixed, so a failure is a
+/// bug (a duplicate name), not an input error.
+fn register<M: prometheus::core::Collector + Clone + 'static>(
+    registry: &Registry,
+    metric: prometheus::Result<M>,
+) -> M {
+    let metric = metric.expect("valid metric");
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("metric registered once");
+    metric
+}
+
+fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    register(registry, IntCounterVec::new(Opts::new(name, help), labels))
+}
+
+fn histogram(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    buckets: &[f64],
+    labels: &[&str],
+) -> HistogramVec {
+    let opts = HistogramOpts::new(name, help).buckets(buckets.to_vec());
+    register(registry, HistogramVec::new(opts, labels))
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
@@ -41,107 +69,80 @@ impl Default for Metrics {
 impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new_custom(Some("postmortem".into()), None).expect("valid prefix");
-        let webhooks = IntCounterVec::new(
-            Opts::new("webhooks_total", "Webhooks received, by source and outcome"),
-            &["source", "outcome"],
-        )
-        .expect("valid metric");
-        let ingest_latency = HistogramVec::new(
-            HistogramOpts::new(
+        let r = &registry;
+        Self {
+            webhooks: counter(
+                r,
+                "webhooks_total",
+                "Webhooks received, by source and outcome",
+                &["source", "outcome"],
+            ),
+            ingest_latency: histogram(
+                r,
                 "ingest_latency_seconds",
                 "Seconds from a webhook's arrival to its durable commit",
-            )
-            .buckets(vec![
-                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-            ]),
-            &["source"],
-        )
-        .expect("valid metric");
-        let jobs =
-            IntGaugeVec::new(Opts::new("jobs", "Jobs by state"), &["state"]).expect("valid metric");
-        let job_runs = IntCounterVec::new(
-            Opts::new("job_runs_total", "Job runs by kind and outcome"),
-            &["kind", "outcome"],
-        )
-        .expect("valid metric");
-        let drafts = IntCounterVec::new(
-            Opts::new("drafts_total", "Drafts by drafter and outcome"),
-            &["drafter", "outcome"],
-        )
-        .expect("valid metric");
-        let draft_latency = HistogramVec::new(
-            HistogramOpts::new("draft_latency_seconds", "Seconds to draft one incident").buckets(
-                vec![
+                &[
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ],
+                &["source"],
+            ),
+            jobs: register(
+                r,
+                IntGaugeVec::new(Opts::new("jobs", "Jobs by state"), &["state"]),
+            ),
+            job_runs: counter(
+                r,
+                "job_runs_total",
+                "Job runs by kind and outcome",
+                &["kind", "outcome"],
+            ),
+            drafts: counter(
+                r,
+                "drafts_total",
+                "Drafts by drafter and outcome",
+                &["drafter", "outcome"],
+            ),
+            draft_latency: histogram(
+                r,
+                "draft_latency_seconds",
+                "Seconds to draft one incident",
+                &[
                     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
                 ],
+                &["drafter"],
             ),
-            &["drafter"],
-        )
-        .expect("valid metric");
-        let llm_tokens = IntCounterVec::new(
-            Opts::new(
+            llm_tokens: counter(
+                r,
                 "llm_tokens_total",
                 "Tokens sent to and received from the model",
+                &["role", "model"],
             ),
-            &["role", "model"],
-        )
-        .expect("valid metric");
-        let llm_latency = HistogramVec::new(
-            HistogramOpts::new("llm_latency_seconds", "Seconds per model request").buckets(vec![
-                0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0,
-            ]),
-            &["model"],
-        )
-        .expect("valid metric");
-        let llm_requests = IntCounterVec::new(
-            Opts::new("llm_requests_total", "Model requests by model and outcome"),
-            &["model", "outcome"],
-        )
-        .expect("valid metric");
-        let redactions = IntCounterVec::new(
-            Opts::new(
+            llm_latency: histogram(
+                r,
+                "llm_latency_seconds",
+                "Seconds per model request",
+                &[0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0],
+                &["model"],
+            ),
+            llm_requests: counter(
+                r,
+                "llm_requests_total",
+                "Model requests by model and outcome",
+                &["model", "outcome"],
+            ),
+            redactions: counter(
+                r,
                 "redactions_total",
                 "Values redacted before a prompt, by kind",
+                &["kind"],
             ),
-            &["kind"],
-        )
-        .expect("valid metric");
-        let lineage_emitted = IntCounterVec::new(
-            Opts::new(
+            lineage_emitted: counter(
+                r,
                 "openlineage_events_total",
                 "OpenLineage events emitted about drafts, by outcome",
+                &["outcome"],
             ),
-            &["outcome"],
-        )
-        .expect("valid metric");
-        for c in [
-            Box::new(webhooks.clone()) as Box<dyn prometheus::core::Collector>,
-            Box::new(ingest_latency.clone()),
-            Box::new(jobs.clone()),
-            Box::new(job_runs.clone()),
-            Box::new(drafts.clone()),
-            Box::new(draft_latency.clone()),
-            Box::new(llm_tokens.clone()),
-            Box::new(llm_latency.clone()),
-            Box::new(llm_requests.clone()),
-            Box::new(redactions.clone()),
-            Box::new(lineage_emitted.clone()),
-        ] {
-            registry.register(c).expect("metric registered once");
-        }
-        Self {
             registry,
-            webhooks,
-            ingest_latency,
-            jobs,
-            job_runs,
-            drafts,
-            draft_latency,
-            llm_tokens,
-            llm_latency,
-            llm_requests,
-            redactions,
-            lineage_emitted,
         }
     }
 

@@ -514,15 +514,9 @@ async fn the_monthly_report_matches_the_data() {
 
 #[tokio::test]
 async fn a_scheduled_report_missed_while_down_is_caught_up_and_announced_once() {
-    let (db, _dir) = fresh_database().await;
-    let store = postmortem::store::Store::connect(&db).await.unwrap();
     // The service first ran long ago and was down at the last scheduled time.
-    store.set_state("report_schedule_since", "0").await.unwrap();
-    let cron: croner::Cron = "0 9 1 * *".parse().unwrap();
-    let due = cron
-        .find_previous_occurrence(&chrono::Utc::now(), true)
-        .unwrap();
-    let month = postmortem::domain::report::Month::of(due.timestamp_millis()).previous();
+    let (db, _dir, store) = database_down_at_last_report().await;
+    let month = last_scheduled_month();
     let config = postmortem::config::Config::default();
     let at = postmortem::domain::fmt_time(month.start() + 3_600_000);
     let line = record(
@@ -543,13 +537,8 @@ async fn a_scheduled_report_missed_while_down_is_caught_up_and_announced_once() 
     store.close().await;
 
     let (slack_url, slack) = common::slack::start().await;
-    let adjust = |c: &mut postmortem::config::Config| {
-        c.slack_bot_token = Some(common::slack::BOT_TOKEN.to_string().into());
-        c.slack_api_url = slack_url.clone();
-        c.slack_report_channel = Some("CREPORTS".into());
-        c.report_schedule = "0 9 1 * *".into();
-    };
-    let app = spawn_at(&db, adjust).await;
+    let adjust = announcing_reports(slack_url);
+    let app = spawn_at(&db, adjust.clone()).await;
     let key = month.to_string();
     let mut stored = None;
     for _ in 0..100 {

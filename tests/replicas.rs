@@ -93,25 +93,13 @@ async fn two_replicas_share_the_drafts_with_no_duplicates() {
 
 #[tokio::test]
 async fn two_replicas_run_a_scheduled_report_once() {
-    let (db, _dir) = fresh_database().await;
-    let store = postmortem::store::Store::connect(&db).await.unwrap();
     // Installed long ago, down at the last scheduled time: both replicas start and catch it up.
-    store.set_state("report_schedule_since", "0").await.unwrap();
+    let (db, _dir, store) = database_down_at_last_report().await;
     store.close().await;
     let (slack_url, slack) = common::slack::start().await;
-    let adjust = |c: &mut postmortem::config::Config| {
-        c.slack_bot_token = Some(common::slack::BOT_TOKEN.to_string().into());
-        c.slack_api_url = slack_url.clone();
-        c.slack_report_channel = Some("CREPORTS".into());
-    };
-    let (a, b) = tokio::join!(spawn_at(&db, adjust), spawn_at(&db, adjust));
-    let cron: croner::Cron = "0 9 1 * *".parse().unwrap();
-    let due = cron
-        .find_previous_occurrence(&chrono::Utc::now(), true)
-        .unwrap();
-    let month = postmortem::domain::report::Month::of(due.timestamp_millis())
-        .previous()
-        .to_string();
+    let adjust = announcing_reports(slack_url);
+    let (a, b) = tokio::join!(spawn_at(&db, adjust.clone()), spawn_at(&db, adjust));
+    let month = last_scheduled_month().to_string();
     let deadline = Instant::now() + Duration::from_secs(20);
     while slack.posts().is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;

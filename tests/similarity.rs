@@ -124,12 +124,7 @@ async fn precision_at_5_on_the_labelled_history_beats_the_plain_baseline() {
         let r = app
             .get_json(&format!("/api/incidents/{id}/similar?k=5"))
             .await;
-        let hits: Vec<String> = r["similar"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["id"].as_str().unwrap().to_string())
-            .collect();
+        let hits = hit_ids(&r);
         assert_eq!(hits.len(), 5);
         assert!(!hits.contains(id));
         ours += precision(&hits, kind, &labels);
@@ -145,12 +140,7 @@ async fn precision_at_5_on_the_labelled_history_beats_the_plain_baseline() {
         let kind = q["kind"].as_str().unwrap();
         let url = format!("/api/similar?k=5&q={}", urlencode(text));
         let r = app.get_json(&url).await;
-        let hits: Vec<String> = r["similar"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["id"].as_str().unwrap().to_string())
-            .collect();
+        let hits = hit_ids(&r);
         let p = precision(&hits, kind, &labels);
         if p < 0.6 {
             eprintln!("weak query {text:?} ({kind}): {p}");
@@ -363,4 +353,14 @@ async fn embeddings_find_incidents_that_share_no_word_with_the_question() {
     app.get_json(question).await;
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), before + 1);
     app.stop().await;
+}
+
+/// The incident ids of a `similar` answer, best first.
+fn hit_ids(r: &Value) -> Vec<String> {
+    r["similar"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect()
 }

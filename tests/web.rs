@@ -141,28 +141,6 @@ impl<'a> Visitor<'a> {
     }
 }
 
-async fn api_send(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = app
-        .http
-        .request(method, format!("{}{path}", app.base))
-        .bearer_auth(API_TOKEN);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status();
-    let text = r.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
 #[tokio::test]
 async fn pages_need_sign_in_and_the_api_token_signs_in_as_the_name_given() {
     let app = spawn_app().await;
@@ -517,12 +495,8 @@ async fn a_reviewer_takes_a_draft_to_published_in_the_pages_and_each_step_record
         revs["revisions"][0]["status"], "draft",
         "revision 1 is left as it was"
     );
-    let log = app
-        .get_json("/api/incidents/PFLOW1/postmortem/reviews")
-        .await;
-    let moves: Vec<(String, String)> = log["events"]
-        .as_array()
-        .unwrap()
+    let log = app.review_log("PFLOW1").await;
+    let moves: Vec<(String, String)> = log
         .iter()
         .filter(|e| e["action"] == "status")
         .map(|e| {
@@ -539,7 +513,7 @@ async fn a_reviewer_takes_a_draft_to_published_in_the_pages_and_each_step_record
             ("Lee Lead".into(), "published".into())
         ]
     );
-    assert!(log["events"][0]["at"].as_str().unwrap().ends_with('Z'));
+    assert!(log[0]["at"].as_str().unwrap().ends_with('Z'));
 
     let dl = v.get("/incidents/PFLOW1/export.md").await;
     assert_eq!(dl.status, StatusCode::OK);
@@ -685,14 +659,9 @@ async fn a_redraft_after_a_persons_edit_adds_a_revision_keeps_theirs_intact_and_
         v.get("/incidents/PREDR1/revisions/x/diff").await.status,
         StatusCode::BAD_REQUEST
     );
-    let log = app
-        .get_json("/api/incidents/PREDR1/postmortem/reviews")
-        .await;
+    let log = app.review_log("PREDR1").await;
     assert!(
-        log["events"]
-            .as_array()
-            .unwrap()
-            .iter()
+        log.iter()
             .any(|e| e["action"] == "regenerate" && e["actor"] == "Dana")
     );
 }
@@ -706,13 +675,7 @@ async fn action_items_are_seeded_from_the_draft_and_people_add_finish_and_own_th
         drafted >= 1,
         "the note about exhaustion makes the draft suggest an item"
     );
-    let (s, items) = api_send(
-        &app,
-        reqwest::Method::GET,
-        "/api/incidents/PITEM1/action-items",
-        None,
-    )
-    .await;
+    let (s, items) = app.api_get("/api/incidents/PITEM1/action-items").await;
     assert_eq!(s, StatusCode::OK);
     let items = items["action_items"].as_array().unwrap().clone();
     assert_eq!(items.len(), drafted);
@@ -766,13 +729,7 @@ async fn action_items_are_seeded_from_the_draft_and_people_add_finish_and_own_th
         page.body
     );
 
-    let (s, all) = api_send(
-        &app,
-        reqwest::Method::GET,
-        "/api/incidents/PITEM1/action-items",
-        None,
-    )
-    .await;
+    let (s, all) = app.api_get("/api/incidents/PITEM1/action-items").await;
     assert_eq!(s, StatusCode::OK);
     let mine = all["action_items"]
         .as_array()
@@ -787,37 +744,28 @@ async fn action_items_are_seeded_from_the_draft_and_people_add_finish_and_own_th
     assert!(mine["done_at"].is_string());
 
     // The API: add, change, clear the owner, delete.
-    let (s, added) = api_send(
-        &app,
-        reqwest::Method::POST,
-        "/api/incidents/PITEM1/action-items",
-        Some(json!({"text": "Alert on pool saturation", "author": "ops-bot"})),
-    )
-    .await;
+    let (s, added) = app
+        .api_post(
+            "/api/incidents/PITEM1/action-items",
+            json!({"text": "Alert on pool saturation", "author": "ops-bot"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{added}");
     let m = added["n"].as_i64().unwrap();
     assert_eq!(added["created_by"], "ops-bot");
     let p = format!("/api/incidents/PITEM1/action-items/{m}");
-    let (s, changed) = api_send(
-        &app,
-        reqwest::Method::PATCH,
-        &p,
-        Some(json!({"owner": "Ari", "status": "done"})),
-    )
-    .await;
+    let (s, changed) = app
+        .api_patch(&p, json!({"owner": "Ari", "status": "done"}))
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         (changed["owner"].clone(), changed["status"].clone()),
         (json!("Ari"), json!("done"))
     );
     assert_eq!(changed["updated_by"], "api");
-    let (_, cleared) = api_send(
-        &app,
-        reqwest::Method::PATCH,
-        &p,
-        Some(json!({"owner": null, "status": "open"})),
-    )
-    .await;
+    let (_, cleared) = app
+        .api_patch(&p, json!({"owner": null, "status": "open"}))
+        .await;
     assert_eq!(cleared["owner"], Value::Null);
     assert_eq!(cleared["done_at"], Value::Null);
     for (body, what) in [
@@ -825,41 +773,25 @@ async fn action_items_are_seeded_from_the_draft_and_people_add_finish_and_own_th
         (json!({"text": ""}), "text"),
         (json!({"colour": "red"}), "unknown field"),
     ] {
-        let (s, e) = api_send(&app, reqwest::Method::PATCH, &p, Some(body)).await;
+        let (s, e) = app.api_patch(&p, body).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{what}");
         assert!(e["error"].as_str().unwrap().contains(what), "{e}");
     }
-    let (s, _) = api_send(
-        &app,
-        reqwest::Method::PATCH,
-        "/api/incidents/PITEM1/action-items/0",
-        Some(json!({})),
-    )
-    .await;
+    let (s, _) = app
+        .api_patch("/api/incidents/PITEM1/action-items/0", json!({}))
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _) = api_send(&app, reqwest::Method::DELETE, &p, None).await;
+    let (s, _) = app.api_delete(&p).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, _) = api_send(&app, reqwest::Method::DELETE, &p, None).await;
+    let (s, _) = app.api_delete(&p).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (_, after) = api_send(
-        &app,
-        reqwest::Method::GET,
-        "/api/incidents/PITEM1/action-items",
-        None,
-    )
-    .await;
+    let (_, after) = app.api_get("/api/incidents/PITEM1/action-items").await;
     assert_eq!(
         after["action_items"].as_array().unwrap().len(),
         drafted + 1,
         "deleted, and the draft's not seeded again"
     );
-    let (s, _) = api_send(
-        &app,
-        reqwest::Method::GET,
-        "/api/incidents/PNONE/action-items",
-        None,
-    )
-    .await;
+    let (s, _) = app.api_get("/api/incidents/PNONE/action-items").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
@@ -867,14 +799,7 @@ async fn action_items_are_seeded_from_the_draft_and_people_add_finish_and_own_th
 async fn the_workflow_api_moves_status_and_saves_edits_and_names_bad_input_in_json_errors() {
     let app = spawn_app().await;
     app.drafted_incident("PAPI1").await;
-    let status = |b: Value| {
-        api_send(
-            &app,
-            reqwest::Method::POST,
-            "/api/incidents/PAPI1/postmortem/status",
-            Some(b),
-        )
-    };
+    let status = |b: Value| app.api_post("/api/incidents/PAPI1/postmortem/status", b);
     let (s, e) = status(json!({"status": "shipped"})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(
@@ -894,27 +819,14 @@ async fn the_workflow_api_moves_status_and_saves_edits_and_names_bad_input_in_js
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
     let (s, e) = status(json!({"status": "in_review", "revision": 7})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
-    let (s, e) = api_send(
-        &app,
-        reqwest::Method::GET,
-        "/api/incidents/PAPI1/postmortem/export",
-        None,
-    )
-    .await;
+    let (s, e) = app.api_get("/api/incidents/PAPI1/postmortem/export").await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert!(
         e["error"].as_str().unwrap().contains("not published"),
         "{e}"
     );
 
-    let put = |b: Value| {
-        api_send(
-            &app,
-            reqwest::Method::PUT,
-            "/api/incidents/PAPI1/postmortem",
-            Some(b),
-        )
-    };
+    let put = |b: Value| app.api_put("/api/incidents/PAPI1/postmortem", b);
     let (s, e) = put(json!({"markdown": "   "})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(e["error"].as_str().unwrap().contains("empty"));
@@ -1007,21 +919,13 @@ async fn the_workflow_api_moves_status_and_saves_edits_and_names_bad_input_in_js
             .unwrap()
             .contains("JSON")
     );
-    let (s, _) = api_send(
-        &app,
-        reqwest::Method::PUT,
-        "/api/incidents/PNOPE/postmortem",
-        Some(json!({"markdown": "x"})),
-    )
-    .await;
+    let (s, _) = app
+        .api_put("/api/incidents/PNOPE/postmortem", json!({"markdown": "x"}))
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = api_send(
-        &app,
-        reqwest::Method::GET,
-        "/api/incidents/bad%20id/postmortem/export",
-        None,
-    )
-    .await;
+    let (s, _) = app
+        .api_get("/api/incidents/bad%20id/postmortem/export")
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
@@ -1068,15 +972,8 @@ async fn the_proxy_user_header_is_believed_only_when_configured() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let log = app
-        .get_json("/api/incidents/PPROXY1/postmortem/reviews")
-        .await;
-    let actors: Vec<&str> = log["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["actor"].as_str().unwrap())
-        .collect();
+    let log = app.review_log("PPROXY1").await;
+    let actors: Vec<&str> = log.iter().map(|e| e["actor"].as_str().unwrap()).collect();
     assert_eq!(actors, ["alice@example.com", "carol"]);
     let mut odd = Visitor::new(&app).with_header("x-forwarded-user", "  ");
     assert_eq!(odd.get("/incidents").await.status, StatusCode::BAD_REQUEST);
@@ -1098,10 +995,7 @@ async fn on_loopback_without_a_token_the_pages_are_open_and_record_local() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let log = app
-        .get_json("/api/incidents/PLOCAL1/postmortem/reviews")
-        .await;
-    assert_eq!(log["events"][0]["actor"], "local");
+    assert_eq!(app.review_log("PLOCAL1").await[0]["actor"], "local");
     // A form still needs the session's token, and a foreign host name is refused (DNS rebinding).
     let r = Visitor::new(&app)
         .post(

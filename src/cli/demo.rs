@@ -59,6 +59,23 @@ async fn tour(base: &str) -> anyhow::Result<ExitCode> {
         .timeout(Duration::from_secs(10))
         .build()?;
     let started = Instant::now();
+    let (webhooks, incidents) = replay(&http, base).await?;
+    eprintln!(
+        "replayed {webhooks} signed PagerDuty webhooks and the change events for {} incidents; waiting for drafts…",
+        incidents.len()
+    );
+    let mut drafts = Vec::new();
+    for id in &incidents {
+        drafts.push((id.clone(), wait_for_draft(&http, base, id).await?));
+    }
+    show_drafts(&http, base, &drafts).await?;
+    eprintln!("demo finished in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Posts the bundled change events, lineage events and PagerDuty webhooks (signed, in the order
+/// they happened) as the integrations would: how many webhooks, and the incidents they are about.
+async fn replay(http: &reqwest::Client, base: &str) -> anyhow::Result<(usize, BTreeSet<String>)> {
     let r = http
         .post(format!("{base}/webhooks/changes"))
         .bearer_auth(INGEST)
@@ -114,15 +131,15 @@ async fn tour(base: &str) -> anyhow::Result<ExitCode> {
             bail!("webhook refused: {} {}", r.status(), r.text().await?);
         }
     }
-    eprintln!(
-        "replayed {} signed PagerDuty webhooks and the change events for {} incidents; waiting for drafts…",
-        lines.len(),
-        incidents.len()
-    );
-    let mut drafts = Vec::new();
-    for id in &incidents {
-        drafts.push((id.clone(), wait_for_draft(&http, base, id).await?));
-    }
+    Ok((lines.len(), incidents))
+}
+
+/// Prints the featured incident's postmortem, then one line for each other draft.
+async fn show_drafts(
+    http: &reqwest::Client,
+    base: &str,
+    drafts: &[(String, serde_json::Value)],
+) -> anyhow::Result<()> {
     let featured = drafts
         .iter()
         .find(|(id, _)| id == FEATURED)
@@ -162,8 +179,7 @@ async fn tour(base: &str) -> anyhow::Result<ExitCode> {
             cause
         );
     }
-    eprintln!("demo finished in {:.1} s", started.elapsed().as_secs_f64());
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Loads the bundled history, then shows its families and the latest month's report, through the

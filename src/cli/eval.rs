@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::domain::IncidentId;
 use crate::domain::postmortem::Postmortem;
+use crate::store::Store;
 
 pub const SECTIONS: [&str; 12] = [
     "## Summary",
@@ -197,44 +198,9 @@ pub async fn run(dir: &Path, mut config: Config) -> anyhow::Result<Report> {
             .await
             .with_context(|| format!("drafting {id} (is it in incidents.jsonl?)"))?;
         let doc: &Postmortem = &drafted.postmortem;
-        model = model.or(doc.model.clone());
-        prompt_version = prompt_version.or(doc.prompt_version.clone());
-        let hyps: Vec<Vec<String>> = doc
-            .root_cause_hypotheses
-            .iter()
-            .filter(|h| h.supported)
-            .map(|h| culprits(&h.evidence_ids))
-            .collect();
-        let top1 = hyps
-            .first()
-            .is_some_and(|h| h.iter().any(|i| want.contains(i)));
-        let top3: Vec<&String> = hyps.iter().take(3).flatten().collect();
-        let top3 = !want.is_empty() && want.iter().all(|w| top3.contains(&w));
-        // Checked here against the stored evidence, not taken from the drafter's word.
-        let mut valid: std::collections::BTreeSet<String> = store
-            .timeline(&iid)
-            .await?
-            .into_iter()
-            .map(|e| e.evidence_id)
-            .collect();
-        valid.extend(doc.timeline.iter().map(|e| e.evidence_id.clone()));
-        valid.extend(doc.changes.iter().map(|c| c.evidence_id.clone()));
-        valid.extend(doc.anomalies.iter().map(|a| a.evidence_id.clone()));
-        let ids = citations(doc);
-        let cited = ids.len();
-        let invalid = ids.iter().filter(|i| !valid.contains(i.as_str())).count()
-            + doc.provenance.removed_citations.len();
-        cases.push(CaseResult {
-            incident_id: id.clone(),
-            expected: want.clone(),
-            top: hyps.first().cloned().unwrap_or_default(),
-            top1,
-            top3,
-            cited: cited + doc.provenance.removed_citations.len(),
-            invalid_citations: invalid,
-            sections_filled: sections_filled(&doc.markdown),
-            drafter: doc.drafter.clone(),
-        });
+        model = model.or(doc.header.model.clone());
+        prompt_version = prompt_version.or(doc.header.prompt_version.clone());
+        cases.push(score(id, want, doc, &store).await?);
     }
     store.close().await;
     let n = cases.len().max(1) as f64;
@@ -259,6 +225,52 @@ pub async fn run(dir: &Path, mut config: Config) -> anyhow::Result<Report> {
         section_completeness: cases.iter().map(|c| c.sections_filled).sum::<usize>() as f64
             / (n * SECTIONS.len() as f64),
         cases,
+    })
+}
+
+/// How one draft did against the culprits `want`: top-1 and top-3 hits among the supported
+/// hypotheses, and citations checked against the evidence the store holds.
+async fn score(
+    id: &str,
+    want: &[String],
+    doc: &Postmortem,
+    store: &Store,
+) -> anyhow::Result<CaseResult> {
+    let hyps: Vec<Vec<String>> = doc
+        .root_cause_hypotheses
+        .iter()
+        .filter(|h| h.supported)
+        .map(|h| culprits(&h.evidence_ids))
+        .collect();
+    let top1 = hyps
+        .first()
+        .is_some_and(|h| h.iter().any(|i| want.contains(i)));
+    let top3: Vec<&String> = hyps.iter().take(3).flatten().collect();
+    let top3 = !want.is_empty() && want.iter().all(|w| top3.contains(&w));
+    // Checked here against the stored evidence, not taken from the drafter's word.
+    let mut valid: std::collections::BTreeSet<String> = store
+        .timeline(&IncidentId::parse(id)?)
+        .await?
+        .into_iter()
+        .map(|e| e.evidence_id)
+        .collect();
+    valid.extend(doc.timeline.iter().map(|e| e.evidence_id.clone()));
+    valid.extend(doc.changes.iter().map(|c| c.evidence_id.clone()));
+    valid.extend(doc.anomalies.iter().map(|a| a.evidence_id.clone()));
+    let ids = citations(doc);
+    let cited = ids.len();
+    let invalid = ids.iter().filter(|i| !valid.contains(i.as_str())).count()
+        + doc.provenance.removed_citations.len();
+    Ok(CaseResult {
+        incident_id: id.to_string(),
+        expected: want.to_vec(),
+        top: hyps.first().cloned().unwrap_or_default(),
+        top1,
+        top3,
+        cited: cited + doc.provenance.removed_citations.len(),
+        invalid_citations: invalid,
+        sections_filled: sections_filled(&doc.markdown),
+        drafter: doc.header.drafter.clone(),
     })
 }
 

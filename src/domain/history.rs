@@ -2,26 +2,9 @@
 //! incident, its written postmortem (summary, root cause, resolution, action items), its changes and
 //! timeline.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{Change, IncidentId, Millis, Severity};
-
-/// An action item from an imported postmortem.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ActionRecord {
-    pub text: String,
-    #[serde(default)]
-    pub owner: Option<String>,
-    /// `open` or `done`.
-    #[serde(default = "open")]
-    pub status: String,
-    #[serde(default)]
-    pub closed_at: Option<String>,
-}
-
-pub(crate) fn open() -> String {
-    "open".into()
-}
+use super::{ActionItem, Change, IncidentId, Millis, Severity, TimelineEntry};
 
 /// One validated import record.
 #[derive(Debug, Clone)]
@@ -36,21 +19,50 @@ pub struct HistoryRecord {
     pub summary: Option<String>,
     pub root_cause: Option<String>,
     pub resolution: Option<String>,
-    pub action_items: Vec<ActionRecord>,
+    pub action_items: Vec<ActionItem>,
     pub changes: Vec<Change>,
     /// (at, source, kind, author, text), in time order.
-    pub timeline: Vec<TimelineItem>,
+    pub timeline: Vec<TimelineEntry>,
     pub tags: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
-pub struct TimelineItem {
-    pub evidence_id: String,
-    pub at: Millis,
-    pub source: String,
-    pub kind: String,
-    pub author: Option<String>,
-    pub text: String,
+impl HistoryRecord {
+    /// The incident's timeline: the record's own items, and the trigger, acknowledgement and
+    /// resolution (`import:<id>:triggered|acknowledged|resolved`) unless the record has them.
+    pub fn timeline_entries(&self) -> Vec<TimelineEntry> {
+        let r = self;
+        let id = r.id.as_str();
+        let state = |kind: &str, at, text: String| TimelineEntry {
+            incident_id: id.to_string(),
+            evidence_id: format!("import:{id}:{kind}"),
+            at,
+            source: "import".into(),
+            kind: kind.into(),
+            author: None,
+            text,
+            thread: None,
+        };
+        // The trigger, acknowledgement and resolution, unless the record's timeline has them.
+        let has = |kind: &str| r.timeline.iter().any(|t| t.kind == kind);
+        let mut entries = Vec::new();
+        if !has("triggered") {
+            entries.push(state(
+                "triggered",
+                r.triggered_at,
+                format!("Triggered: {}", r.title),
+            ));
+        }
+        if let Some(a) = r.acknowledged_at
+            && !has("acknowledged")
+        {
+            entries.push(state("acknowledged", a, "Acknowledged".into()));
+        }
+        if !has("resolved") {
+            entries.push(state("resolved", r.resolved_at, "Resolved".into()));
+        }
+        entries.extend(r.timeline.iter().cloned());
+        entries
+    }
 }
 
 /// What importing one record did.

@@ -19,6 +19,25 @@ pub struct IncidentSnapshot {
     pub created_at: Option<Millis>,
 }
 
+impl IncidentSnapshot {
+    /// A snapshot with only what every incident has; the optional details empty.
+    pub fn new(title: impl Into<String>, service: impl Into<String>, status: Status) -> Self {
+        IncidentSnapshot {
+            title: title.into(),
+            service: service.into(),
+            service_ref: None,
+            status,
+            severity: None,
+            urgency: None,
+            number: None,
+            html_url: None,
+            assignees: vec![],
+            teams: vec![],
+            created_at: None,
+        }
+    }
+}
+
 /// One verified PagerDuty event about an incident.
 #[derive(Debug, Clone)]
 pub struct IncidentEvent {

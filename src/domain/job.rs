@@ -82,21 +82,13 @@ mod tests {
     #[test]
     fn resolutions_and_late_evidence_schedule_and_reopens_cancel() {
         use DraftPlan::*;
-        assert_eq!(
-            DraftPlan::after(Transition::Resolved, Status::Resolved),
-            Schedule
-        );
-        assert_eq!(
-            DraftPlan::after(Transition::Reopened, Status::Triggered),
-            CancelPending
-        );
-        assert_eq!(
-            DraftPlan::after(Transition::None, Status::Resolved),
-            Schedule
-        );
-        assert_eq!(
-            DraftPlan::after(Transition::None, Status::Acknowledged),
-            Nothing
-        );
+        for (transition, status, plan) in [
+            (Transition::Resolved, Status::Resolved, Schedule),
+            (Transition::Reopened, Status::Triggered, CancelPending),
+            (Transition::None, Status::Resolved, Schedule),
+            (Transition::None, Status::Acknowledged, Nothing),
+        ] {
+            assert_eq!(DraftPlan::after(transition, status), plan, "{transition:?}");
+        }
     }
 }

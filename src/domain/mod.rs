@@ -1,6 +1,7 @@
 //! The nouns of the service: plain data that validates when built, so the rest of the code never
 //! re-checks it. Nothing here imports another room of the crate; every other room may import this.
 
+pub mod action_item;
 pub mod change;
 pub mod family;
 pub mod history;
@@ -13,14 +14,15 @@ pub mod report;
 pub mod search;
 pub mod series;
 
+pub use action_item::{ActionItem, ActionItemChange, TrackedActionItem};
 pub use change::{Change, LineageLink};
 pub use family::{Computed, Family, Previous, TermVector};
-pub use history::{ActionRecord, HistoryRecord, ImportSummary, Imported, TimelineItem};
+pub use history::{HistoryRecord, ImportSummary, Imported};
 pub use incident::{Incident, TimelineEntry, Transition, merge};
 pub use incident_event::{IncidentEvent, IncidentSnapshot, PagerDutyWebhook};
 pub use job::{DraftPlan, JobKind};
 pub use lineage::{DatasetRef, Lineage, RunEvent};
-pub use postmortem::Postmortem;
+pub use postmortem::{Postmortem, RevisionHeader};
 pub use search::SearchDoc;
 pub use series::FrozenSeries;
 

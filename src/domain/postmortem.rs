@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ActionItem;
 use super::TimelineEntry;
 
 /// A statement with its citations.
@@ -86,15 +87,6 @@ pub struct Hypothesis {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ActionItem {
-    pub text: String,
-    pub owner: Option<String>,
-    /// `open` or `done`.
-    pub status: String,
-    pub evidence_ids: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SimilarIncident {
     pub id: String,
     pub title: String,
@@ -154,18 +146,47 @@ pub struct Provenance {
     pub llm_fallback: Option<String>,
 }
 
-/// A postmortem revision's content.
+/// Which revision of whose postmortem this is, where it stands in review, and how it was made.
+/// The same header heads the document and its stored row (flattened into both's JSON).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Postmortem {
+pub struct RevisionHeader {
     pub incident_id: String,
+    /// 1, 2, …; 0 until the store numbers it.
     pub revision: i64,
+    /// `draft`, `in_review` or `published`.
     pub status: String,
+    /// `evidence` (the built-in drafter), `llm`, or `human` for an edit.
     pub drafter: String,
     pub model: Option<String>,
     pub prompt_version: Option<String>,
-    pub generated_at: String,
+    /// SHA-256 of the evidence bundle the draft was made from.
     pub evidence_hash: String,
+    /// The OpenTelemetry trace of the drafting.
     pub trace_id: String,
+}
+
+impl RevisionHeader {
+    /// The header of a new draft by `drafter`, numbered by the store when it is added.
+    pub fn draft(incident_id: impl Into<String>, drafter: impl Into<String>) -> Self {
+        RevisionHeader {
+            incident_id: incident_id.into(),
+            revision: 0,
+            status: "draft".into(),
+            drafter: drafter.into(),
+            model: None,
+            prompt_version: None,
+            evidence_hash: String::new(),
+            trace_id: String::new(),
+        }
+    }
+}
+
+/// A postmortem revision's content.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Postmortem {
+    #[serde(flatten)]
+    pub header: RevisionHeader,
+    pub generated_at: String,
     pub title: String,
     pub service: String,
     pub severity: Option<String>,

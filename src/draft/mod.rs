@@ -12,7 +12,7 @@ use opentelemetry::trace::TraceContextExt;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::config::Config;
-use crate::domain::postmortem::{self as document, Postmortem};
+use crate::domain::postmortem::{self as document, Postmortem, RevisionHeader};
 use crate::domain::{IncidentId, fmt_time, now_millis};
 use crate::draft::lineage::{DraftFacts, LineageEmitter, RunState};
 use crate::evidence::Bundle;
@@ -135,8 +135,8 @@ impl Drafter {
             };
             let mut facts = self.lineage_facts();
             if let Ok(d) = &result {
-                facts.drafter = d.postmortem.drafter.clone();
-                facts.evidence_hash = Some(d.postmortem.evidence_hash.clone());
+                facts.drafter = d.postmortem.header.drafter.clone();
+                facts.evidence_hash = Some(d.postmortem.header.evidence_hash.clone());
             }
             l.emit(state, run_id, &incident, facts, revision).await;
         }
@@ -166,24 +166,27 @@ impl Drafter {
         let hash = bundle.hash();
         let current = self.store.current_postmortem(id).await?;
         let unchanged = |cur: &StoredPostmortem, drafter: &str| {
-            cur.evidence_hash == hash
-                && cur.drafter == drafter
+            cur.header.evidence_hash == hash
+                && cur.header.drafter == drafter
                 && cur.author.is_none()
                 && match (&self.llm, drafter) {
-                    (Some(l), "llm") => cur.prompt_version.as_deref() == Some(l.prompt_version()),
+                    (Some(l), "llm") => {
+                        cur.header.prompt_version.as_deref() == Some(l.prompt_version())
+                    }
                     _ => true,
                 }
         };
         // A revision a person edited or moved on stays current while the evidence it rests on is
         // unchanged: an automatic redraft would only push their work back one revision.
-        let touched = |cur: &StoredPostmortem| cur.author.is_some() || cur.status != "draft";
+        let touched = |cur: &StoredPostmortem| cur.author.is_some() || cur.header.status != "draft";
         if !force
             && let Some(cur) = &current
-            && (unchanged(cur, self.drafter_name()) || (touched(cur) && cur.evidence_hash == hash))
+            && (unchanged(cur, self.drafter_name())
+                || (touched(cur) && cur.header.evidence_hash == hash))
             && let Ok(doc) = serde_json::from_value::<Postmortem>(cur.body.clone())
         {
             return Ok(Drafted {
-                revision: cur.revision,
+                revision: cur.header.revision,
                 created: false,
                 postmortem: doc,
             });
@@ -192,8 +195,8 @@ impl Drafter {
         let mut doc =
             evidence_drafter::draft(&bundle, &self.config.drafting, bundle.impact_start());
         doc.similar_incidents = self.similar(id).await;
-        doc.evidence_hash = hash.clone();
-        doc.trace_id = trace_id.clone();
+        doc.header.evidence_hash = hash.clone();
+        doc.header.trace_id = trace_id.clone();
         doc.provenance.evidence_hash = hash.clone();
         doc.provenance.trace_id = trace_id.clone();
 
@@ -207,9 +210,9 @@ impl Drafter {
             let cur = current.expect("checked above");
             let mut d: Postmortem = serde_json::from_value(cur.body.clone())
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            d.revision = cur.revision;
+            d.header.revision = cur.header.revision;
             Drafted {
-                revision: cur.revision,
+                revision: cur.header.revision,
                 created: false,
                 postmortem: d,
             }
@@ -241,11 +244,11 @@ impl Drafter {
         mut stored: Drafted,
         started: Instant,
     ) -> Result<Drafted, DraftError> {
-        let trace_id = doc.trace_id.clone();
+        let trace_id = doc.header.trace_id.clone();
         let llm_started = Instant::now();
         match llm.draft(bundle, &doc).await {
             Ok(mut l) => {
-                l.trace_id = trace_id.clone();
+                l.header.trace_id = trace_id.clone();
                 l.provenance.trace_id = trace_id;
                 let d = self.store_revision(id, l, started).await?;
                 self.record_for_search(id, &d.postmortem).await;
@@ -329,21 +332,19 @@ impl Drafter {
         let revision = self
             .store
             .add_postmortem_revision(&StoredPostmortem {
-                incident_id: id.to_string(),
-                revision: 0,
-                status: "draft".into(),
-                drafter: doc.drafter.clone(),
-                model: doc.model.clone(),
-                prompt_version: doc.prompt_version.clone(),
-                evidence_hash: doc.evidence_hash.clone(),
-                trace_id: doc.trace_id.clone(),
+                header: RevisionHeader {
+                    incident_id: id.to_string(),
+                    revision: 0,
+                    status: "draft".into(),
+                    ..doc.header.clone()
+                },
                 author: None,
                 generated_at: now,
                 body,
                 markdown: doc.markdown.clone(),
             })
             .await?;
-        doc.revision = revision;
+        doc.header.revision = revision;
         Ok(Drafted {
             revision,
             created: true,

@@ -74,9 +74,9 @@ async fn revisions(
         .iter()
         .map(|r| {
             json!({
-                "revision": r.revision, "status": r.status, "drafter": r.drafter, "model": r.model,
-                "prompt_version": r.prompt_version, "evidence_hash": r.evidence_hash,
-                "trace_id": r.trace_id, "author": r.author,
+                "revision": r.header.revision, "status": r.header.status, "drafter": r.header.drafter, "model": r.header.model,
+                "prompt_version": r.header.prompt_version, "evidence_hash": r.header.evidence_hash,
+                "trace_id": r.header.trace_id, "author": r.author,
                 "generated_at": crate::domain::fmt_time(r.generated_at),
             })
         })

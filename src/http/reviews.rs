@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 use super::error::{Error, Result};
 use super::extract::{ApiAuth, ApiQuery, IncidentPath, RawBody};
 use super::{AppState, Router};
+use crate::domain::{ActionItem, ActionItemChange};
 use crate::review::{self, ReviewStatus};
-use crate::store::action_items::{ActionItemChange, NewActionItem};
 use crate::store::postmortems::StoredPostmortem;
 
 pub fn router() -> Router {
@@ -68,8 +68,8 @@ pub(crate) fn api_actor(
 
 fn revision_json(p: &StoredPostmortem) -> Value {
     json!({
-        "incident_id": p.incident_id, "revision": p.revision, "status": p.status,
-        "author": p.author, "drafter": p.drafter,
+        "incident_id": p.header.incident_id, "revision": p.header.revision, "status": p.header.status,
+        "author": p.author, "drafter": p.header.drafter,
         "generated_at": crate::domain::fmt_time(p.generated_at),
     })
 }
@@ -170,6 +170,7 @@ async fn diff(
                 .current_postmortem(&id)
                 .await?
                 .ok_or_else(|| Error::NotFound(format!("incident {id} has no postmortem yet")))?
+                .header
                 .revision
         }
     };
@@ -222,11 +223,10 @@ async fn add_item(
     body: RawBody,
 ) -> Result<Response> {
     let b: NewItemBody = json_body(&body)?;
-    let item = NewActionItem {
-        text: review::item_text(&b.text)?,
+    let item = ActionItem {
         owner: review::item_owner(b.owner.as_deref().unwrap_or(""))?,
         status: review::item_status(b.status.as_deref().unwrap_or("open"))?,
-        evidence_ids: b.evidence_ids,
+        ..ActionItem::new(review::item_text(&b.text)?, b.evidence_ids)
     };
     if item.evidence_ids.len() > 50 || item.evidence_ids.iter().any(|e| e.len() > 300) {
         return Err(Error::BadRequest(

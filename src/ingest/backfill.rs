@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::domain::{HistoryRecord, ImportSummary, Imported, TimelineItem};
+use crate::domain::{HistoryRecord, ImportSummary, Imported, TimelineEntry};
 use crate::domain::{IncidentId, Severity, parse_time, to_millis};
 use crate::store::Store;
 
@@ -217,39 +217,26 @@ fn time_of(v: &Value) -> Option<i64> {
     v.as_str().and_then(|s| parse_time(s).ok()).map(to_millis)
 }
 
-/// One REST incident, its log entries and notes as an import record.
-pub fn to_record(
-    inc: &Value,
-    logs: &[Value],
-    notes: &[Value],
-    config: &Config,
-) -> Result<HistoryRecord, String> {
-    let id = IncidentId::parse(inc["id"].as_str().unwrap_or_default()).map_err(|e| e.0)?;
-    let triggered_at = time_of(&inc["created_at"]).ok_or("incident without created_at")?;
-    let mut timeline: Vec<TimelineItem> = Vec::new();
-    let mut acknowledged_at = None;
-    let mut resolved_at =
-        time_of(&inc["resolved_at"]).or_else(|| time_of(&inc["last_status_change_at"]));
+/// The timeline of log entries (trigger, acknowledgements, resolutions, escalations) and notes,
+/// in time order.
+fn timeline_of(id: &IncidentId, logs: &[Value], notes: &[Value]) -> Vec<TimelineEntry> {
+    let mut timeline: Vec<TimelineEntry> = Vec::new();
     for l in logs {
         let Some(at) = time_of(&l["created_at"]) else {
             continue;
         };
         let kind = match l["type"].as_str().unwrap_or_default() {
             "trigger_log_entry" => "triggered",
-            "acknowledge_log_entry" | "acknowledgement_log_entry" => {
-                acknowledged_at = Some(acknowledged_at.map_or(at, |a: i64| a.min(at)));
-                "acknowledged"
-            }
-            "resolve_log_entry" => {
-                resolved_at = Some(resolved_at.map_or(at, |r: i64| r.max(at)));
-                "resolved"
-            }
+            "acknowledge_log_entry" | "acknowledgement_log_entry" => "acknowledged",
+            "resolve_log_entry" => "resolved",
             // Notes come from /notes with their text.
             "annotate_log_entry" => continue,
             "escalate_log_entry" | "assign_log_entry" | "delegate_log_entry" => "event",
             _ => continue,
         };
-        timeline.push(TimelineItem {
+        timeline.push(TimelineEntry {
+            incident_id: id.to_string(),
+            thread: None,
             evidence_id: format!("pagerduty:{}", l["id"].as_str().unwrap_or_default()),
             at,
             source: "pagerduty".into(),
@@ -262,7 +249,9 @@ pub fn to_record(
         let Some(at) = time_of(&n["created_at"]) else {
             continue;
         };
-        timeline.push(TimelineItem {
+        timeline.push(TimelineEntry {
+            incident_id: id.to_string(),
+            thread: None,
             evidence_id: format!("pagerduty:{}", n["id"].as_str().unwrap_or_default()),
             at,
             source: "pagerduty".into(),
@@ -275,6 +264,33 @@ pub fn to_record(
         a.at.cmp(&b.at)
             .then_with(|| a.evidence_id.cmp(&b.evidence_id))
     });
+    timeline
+}
+
+/// One REST incident, its log entries and notes as an import record.
+pub fn to_record(
+    inc: &Value,
+    logs: &[Value],
+    notes: &[Value],
+    config: &Config,
+) -> Result<HistoryRecord, String> {
+    let id = IncidentId::parse(inc["id"].as_str().unwrap_or_default()).map_err(|e| e.0)?;
+    let triggered_at = time_of(&inc["created_at"]).ok_or("incident without created_at")?;
+    let timeline = timeline_of(&id, logs, notes);
+    let at_of = |kind: &'static str| {
+        timeline
+            .iter()
+            .filter(move |e| e.kind == kind)
+            .map(|e| e.at)
+    };
+    let acknowledged_at = at_of("acknowledged").min();
+    let resolved_at = [
+        time_of(&inc["resolved_at"]).or_else(|| time_of(&inc["last_status_change_at"])),
+        at_of("resolved").max(),
+    ]
+    .into_iter()
+    .flatten()
+    .max();
     let resolved_at = resolved_at.ok_or("resolved incident without a resolution time")?;
     let severity = inc["priority"]["summary"]
         .as_str()

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::domain::{ActionRecord, HistoryRecord, TimelineItem};
+use crate::domain::{ActionItem, HistoryRecord, TimelineEntry};
 use crate::domain::{IncidentId, Millis, Severity, parse_time, to_millis};
 use crate::ingest::changes::ChangeInput;
 
@@ -18,7 +18,47 @@ use crate::ingest::changes::ChangeInput;
 #[serde(untagged)]
 enum ActionInput {
     Text(String),
-    Full(ActionRecord),
+    Full(ActionFields),
+}
+
+/// An action item object of the import record.
+#[derive(Deserialize)]
+struct ActionFields {
+    text: String,
+    #[serde(default)]
+    owner: Option<String>,
+    /// `open` or `done`.
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    closed_at: Option<String>,
+}
+
+impl TryFrom<ActionInput> for ActionItem {
+    type Error = String;
+
+    fn try_from(a: ActionInput) -> Result<Self, String> {
+        let a = match a {
+            ActionInput::Text(t) => return Ok(ActionItem::new(t, vec![])),
+            ActionInput::Full(a) => a,
+        };
+        let status = a.status.unwrap_or_else(|| "open".into());
+        if !matches!(status.as_str(), "open" | "done") {
+            return Err(format!(
+                "action item status {status:?} is not `open` or `done`"
+            ));
+        }
+        Ok(ActionItem {
+            text: a.text,
+            owner: a.owner,
+            status,
+            evidence_ids: vec![],
+            done_at: a
+                .closed_at
+                .map(|c| time(&c, "action_items[].closed_at"))
+                .transpose()?,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -135,7 +175,9 @@ pub fn parse_record(line: &str, config: &Config) -> Result<HistoryRecord, String
     let timeline = items
         .into_iter()
         .enumerate()
-        .map(|(n, (at, _, source, author, text))| TimelineItem {
+        .map(|(n, (at, _, source, author, text))| TimelineEntry {
+            incident_id: id.to_string(),
+            thread: None,
             evidence_id: format!("import:{}:{}", id, n + 1),
             at,
             kind: kind_of(&source).into(),
@@ -147,28 +189,9 @@ pub fn parse_record(line: &str, config: &Config) -> Result<HistoryRecord, String
     let action_items = r
         .action_items
         .into_iter()
-        .map(|a| match a {
-            ActionInput::Text(t) => ActionRecord {
-                text: t,
-                owner: None,
-                status: crate::domain::history::open(),
-                closed_at: None,
-            },
-            ActionInput::Full(a) => a,
-        })
-        .filter(|a| !a.text.trim().is_empty())
-        .collect::<Vec<_>>();
-    for a in &action_items {
-        if !matches!(a.status.as_str(), "open" | "done") {
-            return Err(format!(
-                "action item status {:?} is not `open` or `done`",
-                a.status
-            ));
-        }
-        if let Some(c) = &a.closed_at {
-            time(c, "action_items[].closed_at")?;
-        }
-    }
+        .map(ActionItem::try_from)
+        .filter(|a| !a.as_ref().is_ok_and(|a| a.text.trim().is_empty()))
+        .collect::<Result<Vec<_>, String>>()?;
     Ok(HistoryRecord {
         id,
         title,

@@ -152,13 +152,13 @@ impl LlmDrafter {
                 "the model cited evidence that does not exist; citations removed"
             );
         }
-        doc.drafter = "llm".into();
-        doc.model = Some(self.model().to_string());
-        doc.prompt_version = Some(self.prompt_version().to_string());
+        doc.header.drafter = "llm".into();
+        doc.header.model = Some(self.model().to_string());
+        doc.header.prompt_version = Some(self.prompt_version().to_string());
         let p = &mut doc.provenance;
         p.drafter = "llm".into();
-        p.model = doc.model.clone();
-        p.prompt_version = doc.prompt_version.clone();
+        p.model = doc.header.model.clone();
+        p.prompt_version = doc.header.prompt_version.clone();
         p.server_host = Some(self.client.host().to_string());
         p.response_format = usage.mode.map(|m| m.as_str().to_string());
         p.prompt_tokens = Some(usage.prompt);

@@ -12,7 +12,8 @@ use serde::Deserialize;
 use serde_json::Map;
 use serde_json::Value;
 
-use crate::domain::postmortem::{ActionItem, Finding, Hypothesis, Postmortem};
+use crate::domain::ActionItem;
+use crate::domain::postmortem::{Finding, Hypothesis, Postmortem};
 
 /// A statement and the evidence ids it rests on.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -146,10 +147,8 @@ pub fn verify_into(
         .into_iter()
         .filter(|a| !a.text.trim().is_empty())
         .map(|a| ActionItem {
-            text: a.text.trim().to_string(),
             owner: a.owner.filter(|o| !o.trim().is_empty()),
-            status: "open".into(),
-            evidence_ids: keep(a.evidence_ids),
+            ..ActionItem::new(a.text.trim(), keep(a.evidence_ids))
         })
         .collect();
 

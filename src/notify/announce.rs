@@ -9,7 +9,7 @@ pub fn draft(
     p: &crate::domain::postmortem::Postmortem,
 ) -> (String, serde_json::Value) {
     let esc = super::slack::esc;
-    let link = super::slack::postmortem_link(base_url, &p.incident_id);
+    let link = super::slack::postmortem_link(base_url, &p.header.incident_id);
     let title: String = format!("Postmortem drafted: {}", p.title)
         .chars()
         .take(150)
@@ -26,14 +26,14 @@ pub fn draft(
             )
         })
         .unwrap_or_else(|| "No root-cause hypothesis is supported by the evidence yet.".into());
-    let by = match &p.model {
-        Some(m) => format!("the {} drafter ({})", p.drafter, esc(m)),
-        None => format!("the {} drafter", p.drafter),
+    let by = match &p.header.model {
+        Some(m) => format!("the {} drafter ({})", p.header.drafter, esc(m)),
+        None => format!("the {} drafter", p.header.drafter),
     };
     let blocks = serde_json::json!([
         {"type": "header", "text": {"type": "plain_text", "text": title}},
         {"type": "section", "text": {"type": "mrkdwn", "text": format!(
-            "*{}* · {} · revision {} by {}\n{}", esc(&p.incident_id), esc(&p.service), p.revision, by, top)}},
+            "*{}* · {} · revision {} by {}\n{}", esc(&p.header.incident_id), esc(&p.service), p.header.revision, by, top)}},
         {"type": "section", "text": {"type": "mrkdwn", "text": format!("<{link}|Open the postmortem>")}}
     ]);
     (format!("{title} ({link})"), blocks)

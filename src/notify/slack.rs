@@ -25,7 +25,7 @@ pub struct Message {
 
 #[derive(Clone)]
 pub struct SlackApi {
-    client: Arc<SlackClient<SlackClientHyperHttpsConnector>>,
+    client: Arc<SlackClient<Connector>>,
     token: SlackApiToken,
 }
 
@@ -53,6 +53,37 @@ async fn timed<T, E: std::error::Error + Send + Sync + 'static>(
 const MAX_RETRIES: usize = 5;
 /// Messages per history page (Slack gives non-Marketplace apps at most 15).
 const PAGE: u16 = 15;
+
+type Connector = SlackClientHyperHttpsConnector;
+
+/// Every message of a cursor-paginated call (slack-morphism's scroller), each page within
+/// [`CALL_TIMEOUT`].
+async fn every_page<R>(
+    session: &SlackClientSession<'_, Connector>,
+    what: &str,
+    req: &R,
+) -> anyhow::Result<Vec<SlackHistoryMessage>>
+where
+    R: SlackApiScrollableRequest<Connector, ResponseItemType = SlackHistoryMessage>
+        + Send
+        + Sync
+        + Clone,
+    R::ResponseType: SlackApiScrollableResponse<
+            CursorType = R::CursorType,
+            ResponseItemType = SlackHistoryMessage,
+        > + Send
+        + Sync
+        + Clone,
+    R::CursorType: Send + Sync + Clone,
+{
+    let mut pages = req.scroller();
+    let mut out = Vec::new();
+    while pages.has_next() {
+        let page = timed(what, pages.next_mut(session)).await?;
+        out.extend(page.scrollable_items().cloned());
+    }
+    Ok(out)
+}
 
 impl SlackApi {
     /// The client when `SLACK_BOT_TOKEN` is set.
@@ -88,65 +119,29 @@ impl SlackApi {
         latest: &str,
     ) -> anyhow::Result<Vec<Message>> {
         let session = self.client.open_session(&self.token);
-        let mut out = Vec::new();
-        let mut threads = Vec::new();
-        let mut cursor: Option<SlackCursorId> = None;
-        loop {
-            let mut req = SlackApiConversationsHistoryRequest::new()
-                .with_channel(SlackChannelId(channel.into()))
-                .with_oldest(SlackTs(oldest.into()))
-                .with_latest(SlackTs(latest.into()))
-                .with_inclusive(true)
-                .with_limit(PAGE);
-            if let Some(c) = cursor.take() {
-                req = req.with_cursor(c);
-            }
-            let page = timed(
-                &format!("conversations.history of {channel}"),
-                session.conversations_history(&req),
-            )
-            .await?;
-            for m in page.messages {
-                let msg = message(&m);
-                if m.parent.reply_count.unwrap_or(0) > 0 {
-                    threads.push(msg.ts.clone());
-                }
-                out.push(msg);
-            }
-            cursor = page
-                .response_metadata
-                .and_then(|r| r.next_cursor)
-                .filter(|c| !c.0.is_empty());
-            if cursor.is_none() {
-                break;
-            }
-        }
+        let req = SlackApiConversationsHistoryRequest::new()
+            .with_channel(SlackChannelId(channel.into()))
+            .with_oldest(SlackTs(oldest.into()))
+            .with_latest(SlackTs(latest.into()))
+            .with_inclusive(true)
+            .with_limit(PAGE);
+        let what = format!("conversations.history of {channel}");
+        let top = every_page(&session, &what, &req).await?;
+        let mut out: Vec<Message> = top.iter().map(message).collect();
+        let threads = top
+            .iter()
+            .filter(|m| m.parent.reply_count.unwrap_or(0) > 0)
+            .map(|m| m.origin.ts.0.clone());
         for ts in threads {
-            let mut cursor: Option<SlackCursorId> = None;
-            loop {
-                let mut req = SlackApiConversationsRepliesRequest::new(
-                    SlackChannelId(channel.into()),
-                    SlackTs(ts.clone()),
-                )
-                .with_limit(PAGE);
-                if let Some(c) = cursor.take() {
-                    req = req.with_cursor(c);
-                }
-                let page = timed(
-                    &format!("conversations.replies of {channel} {ts}"),
-                    session.conversations_replies(&req),
-                )
-                .await?;
-                // The first message of each page is the thread's parent, already read.
-                out.extend(page.messages.iter().map(message).filter(|m| m.ts != ts));
-                cursor = page
-                    .response_metadata
-                    .and_then(|r| r.next_cursor)
-                    .filter(|c| !c.0.is_empty());
-                if cursor.is_none() {
-                    break;
-                }
-            }
+            let req = SlackApiConversationsRepliesRequest::new(
+                SlackChannelId(channel.into()),
+                SlackTs(ts.clone()),
+            )
+            .with_limit(PAGE);
+            let what = format!("conversations.replies of {channel} {ts}");
+            let replies = every_page(&session, &what, &req).await?;
+            // The first message of each page is the thread's parent, already read.
+            out.extend(replies.iter().map(message).filter(|m| m.ts != ts));
         }
         out.sort_by(|a, b| a.ts.cmp(&b.ts));
         out.dedup_by(|a, b| a.ts == b.ts);

@@ -5,7 +5,10 @@ use serde_json::Value;
 
 use super::action_items;
 use super::{Desk, ReviewError as Error};
-use crate::domain::{IncidentId, fmt_time};
+use crate::domain::TrackedActionItem;
+use crate::domain::{Incident, IncidentId, fmt_time};
+use crate::store::postmortems::StoredPostmortem;
+use crate::store::reviews::ReviewEvent;
 
 /// An exported postmortem.
 #[derive(Debug, Clone)]
@@ -59,37 +62,78 @@ pub async fn export(state: &Desk<'_>, id: &IncidentId) -> Result<Export, Error> 
             "incident {id} has no postmortem yet"
         )));
     };
-    let Some(p) = revs.iter().rev().find(|r| r.status == "published") else {
+    let Some(p) = revs.iter().rev().find(|r| r.header.status == "published") else {
         return Err(Error::Conflict(format!(
             "the postmortem of {id} is not published (revision {} is {}): publish it first",
-            last.revision, last.status
+            last.header.revision, last.header.status
         )));
     };
     let events = state.store.review_events(id).await?;
-    let mut authors: Vec<String> = Vec::new();
-    for r in revs.iter().filter(|r| r.revision <= p.revision) {
-        if let Some(a) = &r.author
-            && !authors.contains(a)
-        {
-            authors.push(a.clone());
-        }
-    }
-    let mut reviewers: Vec<String> = Vec::new();
-    let mut published = None;
-    for e in events
-        .iter()
-        .filter(|e| e.action == "status" && e.revision == Some(p.revision))
-    {
-        if !reviewers.contains(&e.actor) {
-            reviewers.push(e.actor.clone());
-        }
-        if e.to_status.as_deref() == Some("published") {
-            published = Some(e);
-        }
-    }
+    let people = People::of(&revs, &events, p.header.revision);
     let items = action_items(state, id).await?;
-    let body = &p.body;
-    let str_of = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
+    let mut text = front_matter(&incident, p, &people, &items);
+    text.push_str("---\n\n");
+    text.push_str(p.markdown.trim_end());
+    text.push('\n');
+    Ok(Export {
+        filename: format!("postmortem-{id}-r{}.md", p.header.revision),
+        revision: p.header.revision,
+        text,
+    })
+}
+
+/// Who wrote a revision and who reviewed and published it.
+struct People<'a> {
+    /// Everyone who wrote one of the revisions up to it, first writer first.
+    authors: Vec<String>,
+    /// Everyone who moved its status, in order.
+    reviewers: Vec<String>,
+    published: Option<&'a ReviewEvent>,
+}
+
+impl<'a> People<'a> {
+    fn of(revs: &[StoredPostmortem], events: &'a [ReviewEvent], revision: i64) -> Self {
+        let mut authors: Vec<String> = Vec::new();
+        for a in revs
+            .iter()
+            .filter(|r| r.header.revision <= revision)
+            .filter_map(|r| r.author.as_ref())
+        {
+            if !authors.contains(a) {
+                authors.push(a.clone());
+            }
+        }
+        let mut reviewers: Vec<String> = Vec::new();
+        let mut published = None;
+        for e in events
+            .iter()
+            .filter(|e| e.action == "status" && e.revision == Some(revision))
+        {
+            if !reviewers.contains(&e.actor) {
+                reviewers.push(e.actor.clone());
+            }
+            if e.to_status.as_deref() == Some("published") {
+                published = Some(e);
+            }
+        }
+        People {
+            authors,
+            reviewers,
+            published,
+        }
+    }
+}
+
+/// The YAML front matter up to (not including) its closing `---`.
+fn front_matter(
+    incident: &Incident,
+    p: &StoredPostmortem,
+    people: &People,
+    items: &[TrackedActionItem],
+) -> String {
+    let h = &p.header;
+    let drafted_at = p.body.get("generated_at").and_then(Value::as_str);
+    let published = people.published;
     let mut fm = String::from("---\n");
     let mut line = |k: &str, v: String| {
         fm.push_str(k);
@@ -97,19 +141,19 @@ pub async fn export(state: &Desk<'_>, id: &IncidentId) -> Result<Export, Error> 
         fm.push_str(&v);
         fm.push('\n');
     };
-    line("incident_id", text(id.as_str()));
+    line("incident_id", text(&h.incident_id));
     line("title", text(&incident.title));
     line("service", text(&incident.service));
     line(
         "severity",
         opt(incident.severity.map(|s| s.to_string()).as_deref()),
     );
-    line("status", text(&p.status));
-    line("revision", p.revision.to_string());
-    line("drafter", text(&p.drafter));
-    line("model", opt(p.model.as_deref()));
-    line("authors", list(&authors));
-    line("reviewers", list(&reviewers));
+    line("status", text(&h.status));
+    line("revision", h.revision.to_string());
+    line("drafter", text(&h.drafter));
+    line("model", opt(h.model.as_deref()));
+    line("authors", list(&people.authors));
+    line("reviewers", list(&people.reviewers));
     line(
         "published_at",
         opt(published.map(|e| fmt_time(e.at)).as_deref()),
@@ -124,33 +168,29 @@ pub async fn export(state: &Desk<'_>, id: &IncidentId) -> Result<Export, Error> 
         "resolved_at",
         opt(incident.resolved_at.map(fmt_time).as_deref()),
     );
-    line("drafted_at", opt(str_of("generated_at").as_deref()));
+    line("drafted_at", opt(drafted_at));
     line("revised_at", text(&fmt_time(p.generated_at)));
-    line("evidence_hash", text(&p.evidence_hash));
+    line("evidence_hash", text(&h.evidence_hash));
     if items.is_empty() {
         line("action_items", "[]".into());
-    } else {
-        fm.push_str("action_items:\n");
-        for a in &items {
-            fm.push_str(&format!("  - id: {}\n", a.n));
-            fm.push_str(&format!("    text: {}\n", text(&a.text)));
-            fm.push_str(&format!("    owner: {}\n", opt(a.owner.as_deref())));
-            fm.push_str(&format!("    status: {}\n", text(&a.status)));
-            fm.push_str(&format!(
-                "    done_at: {}\n",
-                opt(a.done_at.map(fmt_time).as_deref())
-            ));
-            fm.push_str(&format!("    evidence_ids: {}\n", list(&a.evidence_ids)));
-        }
+        return fm;
     }
-    fm.push_str("---\n\n");
-    fm.push_str(p.markdown.trim_end());
-    fm.push('\n');
-    Ok(Export {
-        filename: format!("postmortem-{id}-r{}.md", p.revision),
-        revision: p.revision,
-        text: fm,
-    })
+    fm.push_str("action_items:\n");
+    for a in items {
+        fm.push_str(&format!("  - id: {}\n", a.n));
+        fm.push_str(&format!("    text: {}\n", text(&a.item.text)));
+        fm.push_str(&format!("    owner: {}\n", opt(a.item.owner.as_deref())));
+        fm.push_str(&format!("    status: {}\n", text(&a.item.status)));
+        fm.push_str(&format!(
+            "    done_at: {}\n",
+            opt(a.item.done_at.map(fmt_time).as_deref())
+        ));
+        fm.push_str(&format!(
+            "    evidence_ids: {}\n",
+            list(&a.item.evidence_ids)
+        ));
+    }
+    fm
 }
 
 #[cfg(test)]

@@ -10,10 +10,10 @@ pub mod markdown;
 use tokio::sync::Notify;
 
 use crate::domain::JobKind;
-use crate::domain::postmortem::Postmortem;
+use crate::domain::postmortem::{Postmortem, RevisionHeader};
+use crate::domain::{ActionItem, ActionItemChange, TrackedActionItem};
 use crate::domain::{IncidentId, Invalid, now_millis};
 use crate::render::Templates;
-use crate::store::action_items::{ActionItem, ActionItemChange, NewActionItem};
 use crate::store::postmortems::StoredPostmortem;
 use crate::store::reviews::{ReviewEvent, Stale};
 use crate::store::{Store, StoreError};
@@ -124,9 +124,9 @@ async fn current(state: &Desk<'_>, id: &IncidentId) -> Result<StoredPostmortem, 
 
 fn check_base(id: &IncidentId, cur: &StoredPostmortem, base: Option<i64>) -> Result<(), Error> {
     match base {
-        Some(b) if b != cur.revision => Err(Error::Conflict(format!(
+        Some(b) if b != cur.header.revision => Err(Error::Conflict(format!(
             "revision {b} of {id} is no longer current: revision {} is; reload and try again",
-            cur.revision
+            cur.header.revision
         ))),
         _ => Ok(()),
     }
@@ -154,7 +154,7 @@ pub async fn set_status(
 ) -> Result<StoredPostmortem, Error> {
     let mut cur = current(state, id).await?;
     check_base(id, &cur, base)?;
-    let from = ReviewStatus::parse(&cur.status)
+    let from = ReviewStatus::parse(&cur.header.status)
         .map_err(|e| Error::Internal(format!("stored postmortem status: {e}")))?;
     if let Some(why) = from.refuses(to) {
         return Err(Error::Conflict(why));
@@ -165,7 +165,7 @@ pub async fn set_status(
     if cur.author.is_none()
         && let Some(mut doc) = doc
     {
-        doc.status = to.as_str().into();
+        doc.header.status = to.as_str().into();
         doc.markdown = String::new();
         cur.markdown = state
             .templates
@@ -177,13 +177,13 @@ pub async fn set_status(
         o.insert("markdown".into(), cur.markdown.clone().into());
     }
     let mut event = ReviewEvent::new(id.as_str(), "status", actor, now_millis());
-    event.revision = Some(cur.revision);
+    event.revision = Some(cur.header.revision);
     event.from_status = Some(from.as_str().into());
     event.to_status = Some(to.as_str().into());
     state
         .store
         .move_postmortem_status(
-            cur.revision,
+            cur.header.revision,
             from.as_str(),
             &cur.body,
             &cur.markdown,
@@ -191,7 +191,7 @@ pub async fn set_status(
         )
         .await?
         .map_err(|s| stale(id, s))?;
-    cur.status = to.as_str().into();
+    cur.header.status = to.as_str().into();
     Ok(cur)
 }
 
@@ -220,7 +220,7 @@ pub async fn edit(
     if markdown == cur.markdown {
         return Ok((cur, false));
     }
-    let status = match cur.status.as_str() {
+    let status = match cur.header.status.as_str() {
         "published" => "in_review".to_string(),
         s => s.to_string(),
     };
@@ -232,26 +232,28 @@ pub async fn edit(
         o.insert("markdown".into(), markdown.clone().into());
     }
     let mut p = StoredPostmortem {
-        status: status.clone(),
+        header: RevisionHeader {
+            status: status.clone(),
+            ..cur.header.clone()
+        },
         author: Some(actor.to_string()),
         generated_at: now,
         body,
         markdown,
-        ..cur.clone()
     };
     let mut event = ReviewEvent::new(id.as_str(), "edit", actor, now);
-    event.from_status = Some(cur.status.clone());
+    event.from_status = Some(cur.header.status.clone());
     event.to_status = Some(status);
     event.detail = format!(
         "edited revision {}: +{} -{} lines",
-        cur.revision, changed.inserted, changed.deleted
+        cur.header.revision, changed.inserted, changed.deleted
     );
     let revision = state
         .store
-        .add_edited_revision(&p, cur.revision, &event)
+        .add_edited_revision(&p, cur.header.revision, &event)
         .await?
         .map_err(|s| stale(id, s))?;
-    p.revision = revision;
+    p.header.revision = revision;
     if let Some(o) = p.body.as_object_mut() {
         o.insert("revision".into(), revision.into());
     }
@@ -273,30 +275,28 @@ pub async fn regenerate(state: &Desk<'_>, id: &IncidentId, actor: &str) -> Resul
         .store
         .current_postmortem(id)
         .await?
-        .map(|c| c.revision);
+        .map(|c| c.header.revision);
     event.detail = format!("redraft queued as job {job_id}");
     state.store.add_review_event(&event).await?;
     Ok(job_id)
 }
 
 /// The draft's action items, to seed the tracked ones from.
-pub fn draft_action_items(body: &serde_json::Value) -> Vec<NewActionItem> {
-    serde_json::from_value::<Vec<crate::domain::postmortem::ActionItem>>(
-        body.get("action_items").cloned().unwrap_or_default(),
-    )
-    .unwrap_or_default()
-    .into_iter()
-    .map(|a| NewActionItem {
-        text: a.text,
-        owner: a.owner,
-        status: if a.status == "done" { "done" } else { "open" }.into(),
-        evidence_ids: a.evidence_ids,
-    })
-    .collect()
+pub fn draft_action_items(body: &serde_json::Value) -> Vec<ActionItem> {
+    ActionItem::list_from_json(&body["action_items"])
+        .into_iter()
+        .map(|a| ActionItem {
+            status: if a.is_done() { "done" } else { "open" }.into(),
+            ..a
+        })
+        .collect()
 }
 
 /// The incident's tracked action items (seeded from the current draft the first time).
-pub async fn action_items(state: &Desk<'_>, id: &IncidentId) -> Result<Vec<ActionItem>, Error> {
+pub async fn action_items(
+    state: &Desk<'_>,
+    id: &IncidentId,
+) -> Result<Vec<TrackedActionItem>, Error> {
     require_incident(state, id).await?;
     let seed = match state.store.current_postmortem(id).await? {
         Some(p) => draft_action_items(&p.body),
@@ -341,9 +341,9 @@ pub fn item_status(raw: &str) -> Result<String, Invalid> {
 pub async fn add_item(
     state: &Desk<'_>,
     id: &IncidentId,
-    item: NewActionItem,
+    item: ActionItem,
     actor: &str,
-) -> Result<ActionItem, Error> {
+) -> Result<TrackedActionItem, Error> {
     // Seed first, so a person's first item does not stop the draft's from being adopted.
     action_items(state, id).await?;
     Ok(state
@@ -358,7 +358,7 @@ pub async fn update_item(
     n: i64,
     change: &ActionItemChange,
     actor: &str,
-) -> Result<ActionItem, Error> {
+) -> Result<TrackedActionItem, Error> {
     action_items(state, id).await?;
     state
         .store
@@ -397,7 +397,7 @@ pub async fn revision_diff(
     let revs = state.store.postmortem_revisions(id).await?;
     let find = |n: i64| {
         revs.iter()
-            .find(|r| r.revision == n)
+            .find(|r| r.header.revision == n)
             .cloned()
             .ok_or_else(|| Error::NotFound(format!("incident {id} has no revision {n}")))
     };

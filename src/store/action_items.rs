@@ -2,67 +2,31 @@
 //! postmortem exists seeds them from the draft, once: a deleted item is only marked, so the table
 //! never looks unseeded again.
 
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::reviews::{ReviewEvent, insert_event};
 use super::{Result, Store, json_col};
-use crate::domain::{IncidentId, Millis};
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ActionItem {
-    pub n: i64,
-    pub text: String,
-    pub owner: Option<String>,
-    /// `open` or `done`.
-    pub status: String,
-    pub evidence_ids: Vec<String>,
-    /// `draft` (seeded from the draft) or `person`.
-    pub origin: String,
-    pub created_by: String,
-    #[serde(with = "crate::domain::rfc3339")]
-    pub created_at: Millis,
-    pub updated_by: String,
-    #[serde(with = "crate::domain::rfc3339")]
-    pub updated_at: Millis,
-    #[serde(with = "crate::domain::rfc3339::option")]
-    pub done_at: Option<Millis>,
-}
-
-/// A new item (from a person, or from the draft when seeding).
-#[derive(Debug, Clone)]
-pub struct NewActionItem {
-    pub text: String,
-    pub owner: Option<String>,
-    pub status: String,
-    pub evidence_ids: Vec<String>,
-}
-
-/// What an update changes; `None` leaves a field as it is. `owner: Some(None)` clears the owner.
-#[derive(Debug, Clone, Default)]
-pub struct ActionItemChange {
-    pub text: Option<String>,
-    pub owner: Option<Option<String>>,
-    pub status: Option<String>,
-}
+use crate::domain::{ActionItem, ActionItemChange, IncidentId, Millis, TrackedActionItem};
 
 const COLUMNS: &str = "n, text, owner, status, evidence_ids, origin, created_by, created_at, \
     updated_by, updated_at, done_at";
 
-fn from_row(r: &AnyRow) -> Result<ActionItem> {
-    Ok(ActionItem {
+fn from_row(r: &AnyRow) -> Result<TrackedActionItem> {
+    Ok(TrackedActionItem {
         n: r.try_get("n")?,
-        text: r.try_get("text")?,
-        owner: r.try_get("owner")?,
-        status: r.try_get("status")?,
-        evidence_ids: json_col(&r.try_get::<String, _>("evidence_ids")?, "evidence_ids")?,
+        item: ActionItem {
+            text: r.try_get("text")?,
+            owner: r.try_get("owner")?,
+            status: r.try_get("status")?,
+            evidence_ids: json_col(&r.try_get::<String, _>("evidence_ids")?, "evidence_ids")?,
+            done_at: r.try_get("done_at")?,
+        },
         origin: r.try_get("origin")?,
         created_by: r.try_get("created_by")?,
         created_at: r.try_get("created_at")?,
         updated_by: r.try_get("updated_by")?,
         updated_at: r.try_get("updated_at")?,
-        done_at: r.try_get("done_at")?,
     })
 }
 
@@ -72,9 +36,9 @@ impl Store {
     pub async fn action_items(
         &self,
         id: &IncidentId,
-        draft: &[NewActionItem],
+        draft: &[ActionItem],
         at: Millis,
-    ) -> Result<Vec<ActionItem>> {
+    ) -> Result<Vec<TrackedActionItem>> {
         let seeded = sqlx::query("SELECT 1 AS x FROM action_items WHERE incident_id = $1 LIMIT 1")
             .bind(id.as_str())
             .fetch_optional(self.pool())
@@ -136,10 +100,10 @@ impl Store {
     pub async fn add_action_item(
         &self,
         id: &IncidentId,
-        item: &NewActionItem,
+        item: &ActionItem,
         actor: &str,
         at: Millis,
-    ) -> Result<ActionItem> {
+    ) -> Result<TrackedActionItem> {
         let mut tx = self.begin_write().await?;
         self.lock_incident(&mut tx, id.as_str()).await?;
         let row =
@@ -165,12 +129,13 @@ impl Store {
         change: &ActionItemChange,
         actor: &str,
         at: Millis,
-    ) -> Result<Option<ActionItem>> {
+    ) -> Result<Option<TrackedActionItem>> {
         let mut tx = self.begin_write().await?;
         self.lock_incident(&mut tx, id.as_str()).await?;
         let Some(before) = fetch(&mut tx, id.as_str(), n).await? else {
             return Ok(None);
         };
+        let before = before.item;
         let text = change.text.clone().unwrap_or(before.text.clone());
         let owner = change.owner.clone().unwrap_or(before.owner.clone());
         let status = change.status.clone().unwrap_or(before.status.clone());
@@ -247,12 +212,12 @@ async fn insert_item(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     incident_id: &str,
     n: i64,
-    item: &NewActionItem,
+    item: &ActionItem,
     origin: &str,
     actor: &str,
     at: Millis,
 ) -> Result<()> {
-    let done_at = (item.status == "done").then_some(at);
+    let done_at = item.done_at.or(item.is_done().then_some(at));
     sqlx::query(
         "INSERT INTO action_items (incident_id, n, text, owner, status, evidence_ids, origin, \
          created_by, created_at, updated_by, updated_at, done_at) \
@@ -277,7 +242,7 @@ async fn fetch(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     incident_id: &str,
     n: i64,
-) -> Result<Option<ActionItem>> {
+) -> Result<Option<TrackedActionItem>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM action_items WHERE incident_id = $1 AND n = $2 AND deleted_at IS NULL"
     );

@@ -2,7 +2,6 @@
 
 use super::incidents::insert_timeline;
 use super::{Result, Store};
-use crate::domain::TimelineEntry;
 use crate::domain::now_millis;
 use crate::domain::{HistoryRecord, Imported};
 
@@ -56,45 +55,7 @@ impl Store {
             .bind(r.id.as_str())
             .execute(&mut *tx)
             .await?;
-        let id = r.id.as_str();
-        let state = |kind: &str, at, text: String| TimelineEntry {
-            incident_id: id.to_string(),
-            evidence_id: format!("import:{id}:{kind}"),
-            at,
-            source: "import".into(),
-            kind: kind.into(),
-            author: None,
-            text,
-            thread: None,
-        };
-        // The trigger, acknowledgement and resolution, unless the record's timeline has them.
-        let has = |kind: &str| r.timeline.iter().any(|t| t.kind == kind);
-        let mut entries = Vec::new();
-        if !has("triggered") {
-            entries.push(state(
-                "triggered",
-                r.triggered_at,
-                format!("Triggered: {}", r.title),
-            ));
-        }
-        if let Some(a) = r.acknowledged_at
-            && !has("acknowledged")
-        {
-            entries.push(state("acknowledged", a, "Acknowledged".into()));
-        }
-        if !has("resolved") {
-            entries.push(state("resolved", r.resolved_at, "Resolved".into()));
-        }
-        entries.extend(r.timeline.iter().map(|t| TimelineEntry {
-            incident_id: id.to_string(),
-            evidence_id: t.evidence_id.clone(),
-            at: t.at,
-            source: t.source.clone(),
-            kind: t.kind.clone(),
-            author: t.author.clone(),
-            text: t.text.clone(),
-            thread: None,
-        }));
+        let entries = r.timeline_entries();
         for e in &entries {
             insert_timeline(&mut tx, e).await?;
         }

@@ -136,6 +136,49 @@ pub(crate) async fn insert_timeline(conn: &mut AnyConnection, e: &TimelineEntry)
     Ok(())
 }
 
+/// Rows of `incidents` fetched in keyset pages ordered by (`key`, `id`), `page` rows a query,
+/// so a large history is never one result set.
+pub(super) struct KeysetPages {
+    /// The columns to select (they must include `id` and the key).
+    pub columns: &'static str,
+    /// An integer column (ms).
+    pub key: &'static str,
+    /// Rows with `from <= key < until`.
+    pub from: i64,
+    pub until: i64,
+    pub page: i64,
+}
+
+impl KeysetPages {
+    /// Every matching row, in (key, id) order.
+    pub async fn fetch(&self, store: &Store) -> Result<Vec<AnyRow>> {
+        let (columns, key) = (self.columns, self.key);
+        let sql = format!(
+            "SELECT {columns} FROM incidents WHERE {key} < $1 AND ({key} > $2 OR ({key} = $2 AND \
+             id > $3)) ORDER BY {key}, id LIMIT $4"
+        );
+        let mut out: Vec<AnyRow> = Vec::new();
+        let mut after: (i64, String) = (self.from, String::new());
+        loop {
+            let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(self.until)
+                .bind(after.0)
+                .bind(&after.1)
+                .bind(self.page)
+                .fetch_all(store.pool())
+                .await?;
+            let full = rows.len() as i64 == self.page;
+            if let Some(last) = rows.last() {
+                after = (last.try_get(key)?, last.try_get("id")?);
+            }
+            out.extend(rows);
+            if !full {
+                return Ok(out);
+            }
+        }
+    }
+}
+
 /// Filters for listing incidents, newest first.
 #[derive(Debug, Default, Clone)]
 pub struct IncidentFilter {
@@ -250,17 +293,9 @@ mod tests {
             incident_id: IncidentId::parse("P1").unwrap(),
             agent: None,
             snapshot: status.map(|status| IncidentSnapshot {
-                title: format!("title at {at}"),
-                service: "svc".into(),
-                service_ref: None,
-                status,
-                severity: None,
                 urgency: Some("high".into()),
                 number: Some(1),
-                html_url: None,
-                assignees: vec![],
-                teams: vec![],
-                created_at: None,
+                ..IncidentSnapshot::new(format!("title at {at}"), "svc", status)
             }),
             text: kind.into(),
             kind: kind.into(),

@@ -6,19 +6,14 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{Result, Store, json_col};
+use crate::domain::postmortem::RevisionHeader;
 use crate::domain::{IncidentId, Millis};
 
 /// A stored revision. `body` is the full postmortem document as JSON.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredPostmortem {
-    pub incident_id: String,
-    pub revision: i64,
-    pub status: String,
-    pub drafter: String,
-    pub model: Option<String>,
-    pub prompt_version: Option<String>,
-    pub evidence_hash: String,
-    pub trace_id: String,
+    #[serde(flatten)]
+    pub header: RevisionHeader,
     pub author: Option<String>,
     pub generated_at: Millis,
     pub body: serde_json::Value,
@@ -30,14 +25,16 @@ const COLUMNS: &str = "incident_id, revision, status, drafter, model, prompt_ver
 
 fn from_row(r: &AnyRow) -> Result<StoredPostmortem> {
     Ok(StoredPostmortem {
-        incident_id: r.try_get("incident_id")?,
-        revision: r.try_get("revision")?,
-        status: r.try_get("status")?,
-        drafter: r.try_get("drafter")?,
-        model: r.try_get("model")?,
-        prompt_version: r.try_get("prompt_version")?,
-        evidence_hash: r.try_get("evidence_hash")?,
-        trace_id: r.try_get("trace_id")?,
+        header: RevisionHeader {
+            incident_id: r.try_get("incident_id")?,
+            revision: r.try_get("revision")?,
+            status: r.try_get("status")?,
+            drafter: r.try_get("drafter")?,
+            model: r.try_get("model")?,
+            prompt_version: r.try_get("prompt_version")?,
+            evidence_hash: r.try_get("evidence_hash")?,
+            trace_id: r.try_get("trace_id")?,
+        },
         author: r.try_get("author")?,
         generated_at: r.try_get("generated_at")?,
         body: json_col(&r.try_get::<String, _>("body")?, "postmortem body")?,
@@ -60,14 +57,14 @@ pub(super) async fn insert_revision(
          evidence_hash, trace_id, author, generated_at, body, markdown) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
-    .bind(&p.incident_id)
+    .bind(&p.header.incident_id)
     .bind(revision)
-    .bind(&p.status)
-    .bind(&p.drafter)
-    .bind(p.model.as_deref())
-    .bind(p.prompt_version.as_deref())
-    .bind(&p.evidence_hash)
-    .bind(&p.trace_id)
+    .bind(&p.header.status)
+    .bind(&p.header.drafter)
+    .bind(p.header.model.as_deref())
+    .bind(p.header.prompt_version.as_deref())
+    .bind(&p.header.evidence_hash)
+    .bind(&p.header.trace_id)
     .bind(p.author.as_deref())
     .bind(p.generated_at)
     .bind(body.to_string())
@@ -87,13 +84,13 @@ impl Store {
             self.lock_clause()
         );
         sqlx::query(AssertSqlSafe(lock))
-            .bind(&p.incident_id)
+            .bind(&p.header.incident_id)
             .fetch_optional(&mut *tx)
             .await?;
         let row = sqlx::query(
             "SELECT COALESCE(MAX(revision), 0) AS n FROM postmortems WHERE incident_id = $1",
         )
-        .bind(&p.incident_id)
+        .bind(&p.header.incident_id)
         .fetch_one(&mut *tx)
         .await?;
         let revision: i64 = row.try_get::<i64, _>("n")? + 1;

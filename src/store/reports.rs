@@ -3,17 +3,9 @@
 
 use sqlx::Row;
 
-use super::{Result, Store};
-use crate::domain::Millis;
-
-/// An action item as the report counts it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ActionItem {
-    pub text: String,
-    pub owner: Option<String>,
-    pub done: bool,
-    pub closed_at: Option<Millis>,
-}
+use super::incidents::KeysetPages;
+use super::{Result, Store, json_col};
+use crate::domain::{ActionItem, Millis};
 
 /// An incident as the report counts it.
 #[derive(Debug, Clone)]
@@ -42,97 +34,61 @@ pub struct StoredReport {
 
 const PAGE: i64 = 5000;
 
-fn action_items(extra: &serde_json::Value) -> Vec<ActionItem> {
-    extra["action_items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|a| match a {
-                    serde_json::Value::String(s) => Some(ActionItem {
-                        text: s.clone(),
-                        owner: None,
-                        done: false,
-                        closed_at: None,
-                    }),
-                    v => v["text"].as_str().map(|text| ActionItem {
-                        text: text.to_string(),
-                        owner: v["owner"].as_str().map(String::from),
-                        done: v["status"].as_str() == Some("done"),
-                        closed_at: v["closed_at"]
-                            .as_str()
-                            .and_then(|t| crate::domain::parse_time(t).ok())
-                            .map(crate::domain::to_millis),
-                    }),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 impl Store {
     /// Every incident first triggered before `until` (ms), oldest first.
     pub async fn report_incidents(&self, until: Millis) -> Result<Vec<ReportIncident>> {
-        let mut out = Vec::new();
-        let mut after: (i64, String) = (i64::MIN, String::new());
-        loop {
-            let rows = sqlx::query(
-                "SELECT id, title, service, severity, status, triggered_at, acknowledged_at, \
-                 last_resolved_at, root_cause, extra FROM incidents \
-                 WHERE triggered_at < $1 AND (triggered_at > $2 OR (triggered_at = $2 AND id > $3)) \
-                 ORDER BY triggered_at, id LIMIT $4",
-            )
-            .bind(until)
-            .bind(after.0)
-            .bind(&after.1)
-            .bind(PAGE)
-            .fetch_all(self.pool())
-            .await?;
-            let n = rows.len();
-            for r in rows {
-                let extra: serde_json::Value =
-                    serde_json::from_str(&r.try_get::<String, _>("extra")?).unwrap_or_default();
-                let status: String = r.try_get("status")?;
-                let i = ReportIncident {
-                    id: r.try_get("id")?,
-                    title: r.try_get("title")?,
-                    service: r.try_get("service")?,
-                    severity: r.try_get("severity")?,
-                    triggered_at: r.try_get("triggered_at")?,
-                    acknowledged_at: r.try_get("acknowledged_at")?,
-                    resolved_at: if status == "resolved" {
-                        r.try_get("last_resolved_at")?
-                    } else {
-                        None
-                    },
-                    root_cause: r.try_get("root_cause")?,
-                    action_items: action_items(&extra),
-                };
-                after = (i.triggered_at, i.id.clone());
-                out.push(i);
-            }
-            if (n as i64) < PAGE {
-                break;
-            }
+        let rows = KeysetPages {
+            columns: "id, title, service, severity, status, triggered_at, acknowledged_at, \
+                      last_resolved_at, root_cause, extra",
+            key: "triggered_at",
+            from: i64::MIN,
+            until,
+            page: PAGE,
+        }
+        .fetch(self)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let extra: serde_json::Value =
+                serde_json::from_str(&r.try_get::<String, _>("extra")?).unwrap_or_default();
+            let status: String = r.try_get("status")?;
+            out.push(ReportIncident {
+                id: r.try_get("id")?,
+                title: r.try_get("title")?,
+                service: r.try_get("service")?,
+                severity: r.try_get("severity")?,
+                triggered_at: r.try_get("triggered_at")?,
+                acknowledged_at: r.try_get("acknowledged_at")?,
+                resolved_at: if status == "resolved" {
+                    r.try_get("last_resolved_at")?
+                } else {
+                    None
+                },
+                root_cause: r.try_get("root_cause")?,
+                action_items: ActionItem::list_from_json(&extra["action_items"]),
+            });
         }
         // Action items people track in the review pages replace the imported or drafted ones.
         let rows = sqlx::query(
-            "SELECT incident_id, text, owner, status, done_at FROM action_items \
+            "SELECT incident_id, text, owner, status, evidence_ids, done_at FROM action_items \
              WHERE deleted_at IS NULL ORDER BY incident_id, n",
         )
         .fetch_all(self.pool())
         .await?;
         let mut tracked: std::collections::HashMap<String, Vec<ActionItem>> = Default::default();
         for r in rows {
-            let status: String = r.try_get("status")?;
             tracked
                 .entry(r.try_get("incident_id")?)
                 .or_default()
                 .push(ActionItem {
                     text: r.try_get("text")?,
                     owner: r.try_get("owner")?,
-                    done: status == "done",
-                    closed_at: r.try_get("done_at")?,
+                    status: r.try_get("status")?,
+                    evidence_ids: json_col(
+                        &r.try_get::<String, _>("evidence_ids")?,
+                        "evidence_ids",
+                    )?,
+                    done_at: r.try_get("done_at")?,
                 });
         }
         for i in &mut out {

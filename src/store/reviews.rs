@@ -146,7 +146,7 @@ impl Store {
     }
 
     /// Adds a person's revision `p`, if revision `base` is still current; returns its number.
-    #[tracing::instrument(skip_all, fields(incident.id = %p.incident_id), err)]
+    #[tracing::instrument(skip_all, fields(incident.id = %p.header.incident_id), err)]
     pub async fn add_edited_revision(
         &self,
         p: &StoredPostmortem,
@@ -154,7 +154,9 @@ impl Store {
         event: &ReviewEvent,
     ) -> Result<Result<i64, Stale>> {
         let mut tx = self.begin_write().await?;
-        let current = self.lock_current_revision(&mut tx, &p.incident_id).await?;
+        let current = self
+            .lock_current_revision(&mut tx, &p.header.incident_id)
+            .await?;
         if current != base {
             return Ok(Err(Stale::Revision(current)));
         }
@@ -197,7 +199,7 @@ impl Store {
             .postmortem_revisions(id)
             .await?
             .into_iter()
-            .find(|r| r.revision == revision))
+            .find(|r| r.header.revision == revision))
     }
 
     /// The status of each listed incident's current revision (incidents without one are absent).

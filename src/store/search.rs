@@ -2,8 +2,9 @@
 
 use sqlx::Row;
 
+use super::incidents::KeysetPages;
 use super::{Result, Store};
-use crate::domain::SearchDoc;
+use crate::domain::{ActionItem, SearchDoc};
 
 const PAGE: i64 = 2000;
 
@@ -11,7 +12,7 @@ const PAGE: i64 = 2000;
 #[derive(Debug, Default, serde::Deserialize)]
 struct Extra {
     #[serde(default)]
-    action_items: Vec<serde_json::Value>,
+    action_items: serde_json::Value,
     #[serde(default)]
     change_kinds: Vec<String>,
     #[serde(default)]
@@ -32,62 +33,51 @@ pub struct Drafted {
 impl Store {
     /// Every incident updated at or after `since` (ms), with its `updated_at`.
     pub async fn search_docs_since(&self, since: i64) -> Result<Vec<(SearchDoc, i64)>> {
-        let mut out = Vec::new();
-        let mut after: (i64, String) = (since, String::new());
-        loop {
-            let rows = sqlx::query(
-                "SELECT id, title, service, triggered_at, summary, root_cause, resolution, extra, \
-                 updated_at FROM incidents WHERE (updated_at > $1 OR (updated_at = $1 AND id > $2)) \
-                 ORDER BY updated_at, id LIMIT $3",
-            )
-            .bind(after.0)
-            .bind(&after.1)
-            .bind(PAGE)
-            .fetch_all(self.pool())
-            .await?;
-            let n = rows.len();
-            for row in rows {
-                let extra: String = row.try_get("extra")?;
-                let extra: Extra = serde_json::from_str(&extra).unwrap_or_default();
-                let drafted = extra.drafted.unwrap_or_default();
-                let mut kinds = extra.change_kinds;
-                kinds.extend(drafted.change_kinds);
-                kinds.sort();
-                kinds.dedup();
-                let updated_at: i64 = row.try_get("updated_at")?;
-                let own_summary: Option<String> = row.try_get("summary")?;
-                let own_cause: Option<String> = row.try_get("root_cause")?;
-                let is_drafted = (own_summary.is_none() && drafted.summary.is_some())
-                    || (own_cause.is_none() && drafted.cause.is_some());
-                let id: String = row.try_get("id")?;
-                after = (updated_at, id.clone());
-                out.push((
-                    SearchDoc {
-                        id,
-                        title: row.try_get("title")?,
-                        service: row.try_get("service")?,
-                        summary: own_summary.or(drafted.summary),
-                        root_cause: own_cause.or(drafted.cause),
-                        resolution: row.try_get("resolution")?,
-                        action_items: extra
-                            .action_items
-                            .iter()
-                            .filter_map(|a| match a {
-                                serde_json::Value::String(s) => Some(s.clone()),
-                                v => v["text"].as_str().map(String::from),
-                            })
-                            .collect(),
-                        change_kinds: kinds,
-                        drafted: is_drafted,
-                        triggered_at: row.try_get("triggered_at")?,
-                    },
-                    updated_at,
-                ));
-            }
-            if (n as i64) < PAGE {
-                return Ok(out);
-            }
+        let rows = KeysetPages {
+            columns: "id, title, service, triggered_at, summary, root_cause, resolution, extra, \
+                      updated_at",
+            key: "updated_at",
+            from: since,
+            until: i64::MAX,
+            page: PAGE,
         }
+        .fetch(self)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let extra: String = row.try_get("extra")?;
+            let extra: Extra = serde_json::from_str(&extra).unwrap_or_default();
+            let drafted = extra.drafted.unwrap_or_default();
+            let mut kinds = extra.change_kinds;
+            kinds.extend(drafted.change_kinds);
+            kinds.sort();
+            kinds.dedup();
+            let updated_at: i64 = row.try_get("updated_at")?;
+            let own_summary: Option<String> = row.try_get("summary")?;
+            let own_cause: Option<String> = row.try_get("root_cause")?;
+            let is_drafted = (own_summary.is_none() && drafted.summary.is_some())
+                || (own_cause.is_none() && drafted.cause.is_some());
+            let id: String = row.try_get("id")?;
+            out.push((
+                SearchDoc {
+                    id,
+                    title: row.try_get("title")?,
+                    service: row.try_get("service")?,
+                    summary: own_summary.or(drafted.summary),
+                    root_cause: own_cause.or(drafted.cause),
+                    resolution: row.try_get("resolution")?,
+                    action_items: ActionItem::list_from_json(&extra.action_items)
+                        .into_iter()
+                        .map(|a| a.text)
+                        .collect(),
+                    change_kinds: kinds,
+                    drafted: is_drafted,
+                    triggered_at: row.try_get("triggered_at")?,
+                },
+                updated_at,
+            ));
+        }
+        Ok(out)
     }
 
     /// Records what a draft found, for search, and marks the incident updated.

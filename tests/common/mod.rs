@@ -93,6 +93,38 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 static CLEANED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
 /// A fresh, isolated database URL, plus the temp dir that holds a SQLite file.
+/// The report schedule the scheduling tests use (`0 9 1 * *`, 09:00 UTC on the 1st).
+pub const REPORT_SCHEDULE: &str = "0 9 1 * *";
+
+/// The month [`REPORT_SCHEDULE`]'s latest passed occurrence reports on.
+pub fn last_scheduled_month() -> postmortem::domain::report::Month {
+    let cron: croner::Cron = REPORT_SCHEDULE.parse().unwrap();
+    let due = cron
+        .find_previous_occurrence(&chrono::Utc::now(), true)
+        .unwrap();
+    postmortem::domain::report::Month::of(due.timestamp_millis()).previous()
+}
+
+/// A fresh database whose service first ran long ago and was down at the last scheduled report,
+/// so that report is due at start-up; with the store open on it.
+pub async fn database_down_at_last_report() -> (String, Option<tempfile::TempDir>, Store) {
+    let (db, dir) = fresh_database().await;
+    let store = Store::connect(&db).await.unwrap();
+    store.set_state("report_schedule_since", "0").await.unwrap();
+    (db, dir, store)
+}
+
+/// A setting that announces scheduled reports (on [`REPORT_SCHEDULE`]) in `CREPORTS` of the Slack
+/// stand-in at `slack_url`.
+pub fn announcing_reports(slack_url: String) -> impl Fn(&mut Config) + Clone {
+    move |c: &mut Config| {
+        c.slack_bot_token = Some(slack::BOT_TOKEN.to_string().into());
+        c.slack_api_url = slack_url.clone();
+        c.slack_report_channel = Some("CREPORTS".into());
+        c.report_schedule = REPORT_SCHEDULE.into();
+    }
+}
+
 pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
     // Tests build HTTPS-capable clients: one TLS provider for the process first.
     postmortem::app::startup::install_crypto_provider();
@@ -356,12 +388,61 @@ impl TestApp {
         r.json().await.unwrap()
     }
 
+    /// Calls the API with the token: the status and the body as JSON (a string where it is not JSON).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(API_TOKEN);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    pub async fn api_get(&self, path: &str) -> (StatusCode, Value) {
+        self.api(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn api_delete(&self, path: &str) -> (StatusCode, Value) {
+        self.api(reqwest::Method::DELETE, path, None).await
+    }
+
+    pub async fn api_post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.api(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn api_put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.api(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn api_patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.api(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
     pub async fn get_json(&self, path: &str) -> Value {
         let r = self.get(path).await;
         let status = r.status();
         let text = r.text().await.unwrap();
         assert_eq!(status, StatusCode::OK, "GET {path}: {text}");
         serde_json::from_str(&text).unwrap()
+    }
+
+    /// The incident's review log (`GET /api/incidents/{id}/postmortem/reviews`), oldest first.
+    pub async fn review_log(&self, id: &str) -> Vec<Value> {
+        let log = self
+            .get_json(&format!("/api/incidents/{id}/postmortem/reviews"))
+            .await;
+        log["events"].as_array().unwrap().clone()
     }
 
     /// The open `/metrics` page.

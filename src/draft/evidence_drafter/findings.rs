@@ -2,10 +2,10 @@
 //! action items.
 
 use crate::config::DraftingConfig;
-use crate::domain::ChangeKind;
 use crate::domain::TimelineEntry;
 use crate::domain::fmt_minutes;
 use crate::domain::postmortem::*;
+use crate::domain::{ActionItem, Change, ChangeKind};
 use crate::draft::rank::Candidate;
 use crate::evidence::{Bundle, is_human};
 use std::collections::BTreeSet;
@@ -81,6 +81,51 @@ pub(super) fn contributing_factors(b: &Bundle, start: i64, top: &[&Candidate]) -
     out
 }
 
+/// What would have stopped a change of this kind from causing the incident.
+fn remedy(change: &Change) -> String {
+    let s = &change.summary;
+    let svc = &change.service;
+    match change.kind {
+        ChangeKind::Config => format!(
+            "Validate config changes like \"{s}\" before rollout (limits and schema checks in CI) and roll them out to {svc} through a canary with automatic rollback."
+        ),
+        ChangeKind::Deploy => format!(
+            "Gate {svc} deploys on a canary that compares error rate and latency with the baseline and rolls back automatically (cause: \"{s}\")."
+        ),
+        ChangeKind::FeatureFlag => format!(
+            "Roll out flag changes like \"{s}\" progressively (1% → 10% → 100%) with an error-rate guardrail and a kill switch."
+        ),
+        ChangeKind::Migration => format!(
+            "Rehearse migrations like \"{s}\" on a production-sized copy and run them with lock and statement timeouts."
+        ),
+        ChangeKind::Infra => format!(
+            "Apply infrastructure changes like \"{s}\" one zone at a time, with health checks gating the rest."
+        ),
+        ChangeKind::Data => {
+            // Say "staging" only when the evidence shows a staging source.
+            let path = change
+                .lineage
+                .as_ref()
+                .map(|l| l.path.as_str())
+                .unwrap_or("");
+            let staging = if s.contains("staging") || path.contains("staging") {
+                " (this one was built from a staging source)"
+            } else {
+                ""
+            };
+            format!(
+                "Validate data versions before {svc} reads them (\"{s}\"): check their provenance{staging} and pin readers to a reviewed version."
+            )
+        }
+        ChangeKind::Model => format!(
+            "Gate model promotions like \"{s}\" on an offline evaluation and a shadow deployment."
+        ),
+        ChangeKind::Prompt => format!(
+            "Version prompt templates (a new version for every change, unlike \"{s}\") and gate them on an evaluation set."
+        ),
+    }
+}
+
 pub(super) fn action_items(
     b: &Bundle,
     cfg: &DraftingConfig,
@@ -89,60 +134,13 @@ pub(super) fn action_items(
 ) -> Vec<ActionItem> {
     let inc = &b.incident;
     let mut out = Vec::new();
-    let item = |text: String, evidence_ids: Vec<String>| ActionItem {
-        text,
-        owner: None,
-        status: "open".into(),
-        evidence_ids,
-    };
+    let item = ActionItem::new;
     let mut kinds_done = BTreeSet::new();
     for c in top.iter().filter(|c| c.confidence >= 0.5).take(2) {
         if !kinds_done.insert(c.change.kind) {
             continue;
         }
-        let s = &c.change.summary;
-        let svc = &c.change.service;
-        let text = match c.change.kind {
-            ChangeKind::Config => format!(
-                "Validate config changes like \"{s}\" before rollout (limits and schema checks in CI) and roll them out to {svc} through a canary with automatic rollback."
-            ),
-            ChangeKind::Deploy => format!(
-                "Gate {svc} deploys on a canary that compares error rate and latency with the baseline and rolls back automatically (cause: \"{s}\")."
-            ),
-            ChangeKind::FeatureFlag => format!(
-                "Roll out flag changes like \"{s}\" progressively (1% → 10% → 100%) with an error-rate guardrail and a kill switch."
-            ),
-            ChangeKind::Migration => format!(
-                "Rehearse migrations like \"{s}\" on a production-sized copy and run them with lock and statement timeouts."
-            ),
-            ChangeKind::Infra => format!(
-                "Apply infrastructure changes like \"{s}\" one zone at a time, with health checks gating the rest."
-            ),
-            ChangeKind::Data => {
-                // Say "staging" only when the evidence shows a staging source.
-                let path = c
-                    .change
-                    .lineage
-                    .as_ref()
-                    .map(|l| l.path.as_str())
-                    .unwrap_or("");
-                let staging = if s.contains("staging") || path.contains("staging") {
-                    " (this one was built from a staging source)"
-                } else {
-                    ""
-                };
-                format!(
-                    "Validate data versions before {svc} reads them (\"{s}\"): check their provenance{staging} and pin readers to a reviewed version."
-                )
-            }
-            ChangeKind::Model => format!(
-                "Gate model promotions like \"{s}\" on an offline evaluation and a shadow deployment."
-            ),
-            ChangeKind::Prompt => format!(
-                "Version prompt templates (a new version for every change, unlike \"{s}\") and gate them on an evaluation set."
-            ),
-        };
-        out.push(item(text, vec![c.change.evidence_id()]));
+        out.push(item(remedy(c.change), vec![c.change.evidence_id()]));
     }
     let human: Vec<&TimelineEntry> = b.timeline.iter().filter(|e| is_human(&e.kind)).collect();
     if let Some(first) = human

@@ -143,15 +143,8 @@ pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
     let actions = action_items(b, cfg, &top, ack);
 
     Postmortem {
-        incident_id: inc.id.clone(),
-        revision: 0,
-        status: "draft".into(),
-        drafter: "evidence".into(),
-        model: None,
-        prompt_version: None,
+        header: RevisionHeader::draft(inc.id.clone(), "evidence"),
         generated_at: String::new(),
-        evidence_hash: String::new(),
-        trace_id: String::new(),
         title: inc.title.clone(),
         service: inc.service.clone(),
         severity: inc.severity.map(|s| s.to_string()),

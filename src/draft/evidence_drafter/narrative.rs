@@ -263,6 +263,15 @@ pub(super) fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+/// The evidence ids of the timeline entries `keep` picks, in time order.
+fn entries(b: &Bundle, keep: impl Fn(&TimelineEntry) -> bool) -> Vec<String> {
+    b.timeline
+        .iter()
+        .filter(|e| keep(e))
+        .map(|e| e.evidence_id.clone())
+        .collect()
+}
+
 pub(super) fn response(
     b: &Bundle,
     cfg: &DraftingConfig,
@@ -308,25 +317,15 @@ pub(super) fn response(
             poorly.push(Finding::new(f("over"), ids(&[trigger, resolve])));
         }
     }
-    let rollbacks: Vec<String> = b
-        .timeline
-        .iter()
-        .filter(|e| is_human(&e.kind) && mentions_rollback(&e.text))
-        .take(MAX_QUOTES)
-        .map(|e| e.evidence_id.clone())
-        .collect();
+    let mut rollbacks = entries(b, |e| is_human(&e.kind) && mentions_rollback(&e.text));
+    rollbacks.truncate(MAX_QUOTES);
     if !rollbacks.is_empty() {
         well.push(Finding::new(
             "Responders mitigated by rolling back the suspect change.",
             rollbacks,
         ));
     }
-    let updates: Vec<String> = b
-        .timeline
-        .iter()
-        .filter(|e| e.kind == "status_update")
-        .map(|e| e.evidence_id.clone())
-        .collect();
+    let updates = entries(b, |e| e.kind == "status_update");
     if !updates.is_empty() {
         well.push(Finding::new(
             format!(
@@ -336,12 +335,7 @@ pub(super) fn response(
             updates,
         ));
     }
-    let reopens: Vec<String> = b
-        .timeline
-        .iter()
-        .filter(|e| e.kind == "reopened")
-        .map(|e| e.evidence_id.clone())
-        .collect();
+    let reopens = entries(b, |e| e.kind == "reopened");
     if !reopens.is_empty() {
         poorly.push(Finding::new(
             format!(
@@ -351,12 +345,7 @@ pub(super) fn response(
             reopens,
         ));
     }
-    let escalations: Vec<String> = b
-        .timeline
-        .iter()
-        .filter(|e| e.kind == "escalated")
-        .map(|e| e.evidence_id.clone())
-        .collect();
+    let escalations = entries(b, |e| e.kind == "escalated");
     if !escalations.is_empty() {
         poorly.push(Finding::new(
             format!("The page escalated {} time(s).", escalations.len()),

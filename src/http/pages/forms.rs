@@ -12,10 +12,10 @@ use super::PageError;
 use super::auth::WebUser;
 use super::incidents::{PageIncident, base_context};
 use crate::domain::IncidentId;
+use crate::domain::{ActionItem, ActionItemChange};
 use crate::http::error::Error;
 use crate::http::{AppState, Router};
 use crate::review::{self, ReviewStatus};
-use crate::store::action_items::{ActionItemChange, NewActionItem};
 
 pub fn router() -> Router {
     Router::new()
@@ -81,8 +81,8 @@ async fn edit_form(
     })?;
     let view = EditView {
         markdown: &cur.markdown,
-        base_revision: cur.revision,
-        status: &cur.status,
+        base_revision: cur.header.revision,
+        status: &cur.header.status,
         preview: None,
         error: None,
     };
@@ -108,7 +108,7 @@ async fn edit(
         .store
         .current_postmortem(&id)
         .await?
-        .map(|c| c.status)
+        .map(|c| c.header.status)
         .unwrap_or_default();
     match f.action.as_str() {
         "preview" => {
@@ -199,11 +199,9 @@ async fn add_item(
     PageIncident(id): PageIncident,
     PageForm(f): PageForm<NewItemForm>,
 ) -> Result<Response, PageError> {
-    let item = NewActionItem {
-        text: review::item_text(&f.text)?,
+    let item = ActionItem {
         owner: review::item_owner(&f.owner)?,
-        status: "open".into(),
-        evidence_ids: Vec::new(),
+        ..ActionItem::new(review::item_text(&f.text)?, vec![])
     };
     review::add_item(&state.desk(), &id, item, &user.name).await?;
     Ok(back(&id, "item", "#actions"))
@@ -238,7 +236,7 @@ async fn change_item(
                     "incident {id} has no action item {n}"
                 )))
             })?;
-            let to = if item.status == "done" {
+            let to = if item.item.status == "done" {
                 "open"
             } else {
                 "done"

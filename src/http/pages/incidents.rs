@@ -207,8 +207,8 @@ async fn list(
 
 fn revision_summary(p: &StoredPostmortem) -> Value {
     json!({
-        "revision": p.revision, "status": p.status, "author": p.author, "drafter": p.drafter,
-        "model": p.model, "at": fmt_time(p.generated_at),
+        "revision": p.header.revision, "status": p.header.status, "author": p.author, "drafter": p.header.drafter,
+        "model": p.header.model, "at": fmt_time(p.generated_at),
     })
 }
 
@@ -292,7 +292,9 @@ async fn incident(
     ctx.insert("doc", &doc);
     ctx.insert(
         "transitions",
-        &current.map(|c| transitions(&c.status)).unwrap_or_default(),
+        &current
+            .map(|c| transitions(&c.header.status))
+            .unwrap_or_default(),
     );
     ctx.insert(
         "revisions",
@@ -305,7 +307,7 @@ async fn incident(
     // An automatic draft right after a person's revision: point at the diff.
     let redrafted_over = match revisions.as_slice() {
         [.., prev, cur]
-            if cur.author.is_none() && (prev.author.is_some() || prev.status != "draft") =>
+            if cur.author.is_none() && (prev.author.is_some() || prev.header.status != "draft") =>
         {
             Some(revision_summary(prev))
         }
@@ -317,7 +319,7 @@ async fn incident(
         &revisions
             .iter()
             .rev()
-            .find(|r| r.status == "published")
+            .find(|r| r.header.status == "published")
             .map(revision_summary),
     );
     ctx.insert("events", &state.store.review_events(&id).await?);
@@ -415,8 +417,8 @@ async fn revision_json(
 ) -> Result<Response, PageError> {
     let cur = state.store.current_postmortem(&id).await?;
     Ok(Json(json!({
-        "revision": cur.as_ref().map(|c| c.revision),
-        "status": cur.as_ref().map(|c| c.status.clone()),
+        "revision": cur.as_ref().map(|c| c.header.revision),
+        "status": cur.as_ref().map(|c| c.header.status.clone()),
     }))
     .into_response())
 }

@@ -276,8 +276,8 @@ pub(super) async fn report_draft(state: AppState, url: String, job: String, id: 
         "*<{}|Postmortem of {}>*: revision {} by the {} drafter{top}",
         incident_link(&state, id.as_str()),
         esc(id.as_str()),
-        p.revision,
-        esc(&p.drafter)
+        p.header.revision,
+        esc(&p.header.drafter)
     );
     respond_later(
         &url,

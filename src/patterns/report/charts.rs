@@ -30,36 +30,98 @@ fn open(svg: &mut String, w: f64, h: f64, title: &str) {
     );
 }
 
+/// The resolve-time chart's frame: plot margins (left, right, top, bottom), slot per month and
+/// the two y scales (minutes on the lines, incidents on the bars).
+struct TrendFrame {
+    w: f64,
+    h: f64,
+    l: f64,
+    rt: f64,
+    t: f64,
+    b: f64,
+    slot: f64,
+    max_minutes: f64,
+    max_count: f64,
+}
+
+impl TrendFrame {
+    fn of(r: &Report) -> Self {
+        let (w, h, l, rt, t, b) = (640.0, 220.0, 56.0, 72.0, 16.0, 40.0);
+        let max_minutes = r
+            .trend
+            .iter()
+            .filter_map(|p| p.mttr_minutes.p90)
+            .fold(0.0f64, f64::max)
+            .max(1.0);
+        TrendFrame {
+            w,
+            h,
+            l,
+            rt,
+            t,
+            b,
+            slot: (w - l - rt) / r.trend.len().max(1) as f64,
+            max_minutes,
+            max_count: most_incidents(r),
+        }
+    }
+
+    fn y_minutes(&self, v: f64) -> f64 {
+        self.t + (1.0 - v / self.max_minutes) * (self.h - self.t - self.b)
+    }
+
+    fn y_count(&self, v: f64) -> f64 {
+        self.t + (1.0 - v / self.max_count) * (self.h - self.t - self.b)
+    }
+}
+
 /// Bars of incidents per month with the median and p90 time to resolve as lines.
 fn resolve_trend(r: &Report) -> String {
-    let (w, h, l, rt, t, b) = (640.0, 220.0, 56.0, 72.0, 16.0, 40.0);
-    let n = r.trend.len().max(1) as f64;
-    let slot = (w - l - rt) / n;
-    let max_minutes = r
-        .trend
-        .iter()
-        .filter_map(|p| p.mttr_minutes.p90)
-        .fold(0.0f64, f64::max)
-        .max(1.0);
-    let max_count = most_incidents(r);
-    let y_min = |v: f64| t + (1.0 - v / max_minutes) * (h - t - b);
-    let y_count = |v: f64| t + (1.0 - v / max_count) * (h - t - b);
+    let f = TrendFrame::of(r);
     let mut svg = String::new();
     open(
         &mut svg,
-        w,
-        h,
+        f.w,
+        f.h,
         "Time to resolve by month (median and p90) and incident count",
     );
     let _ = write!(
         svg,
-        r##"<rect x="{l}" y="{t}" width="{}" height="{}" fill="#fafbfd" stroke="#dde"/>"##,
-        w - l - rt,
-        h - t - b
+        r##"<rect x="{}" y="{}" width="{}" height="{}" fill="#fafbfd" stroke="#dde"/>"##,
+        f.l,
+        f.t,
+        f.w - f.l - f.rt,
+        f.h - f.t - f.b
     );
+    trend_bars(&mut svg, &f, r);
+    trend_lines(&mut svg, &f, r);
+    for (v, anchor) in [(f.max_minutes, "hanging"), (0.0, "auto")] {
+        let _ = write!(
+            svg,
+            r##"<text x="{}" y="{:.1}" text-anchor="end" dominant-baseline="{anchor}" fill="#556">{:.0} min</text>"##,
+            f.l - 4.0,
+            f.y_minutes(v),
+            v
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<g transform="translate({},{})"><line x1="0" x2="16" y1="0" y2="0" stroke="{}" stroke-width="2"/><text x="20" y="4" fill="#333">median</text><line x1="0" x2="16" y1="14" y2="14" stroke="{}" stroke-width="2" stroke-dasharray="5 3"/><text x="20" y="18" fill="#333">p90</text></g>"##,
+        f.w - f.rt + 6.0,
+        f.t + 8.0,
+        PALETTE[0],
+        PALETTE[1]
+    );
+    svg.push_str("</svg>");
+    svg
+}
+
+/// One bar of incidents per month, labelled with the month and the count.
+fn trend_bars(svg: &mut String, f: &TrendFrame, r: &Report) {
+    let (slot, h, b) = (f.slot, f.h, f.b);
     for (i, p) in r.trend.iter().enumerate() {
-        let x = l + slot * i as f64;
-        let bh = h - b - y_count(p.incidents as f64);
+        let x = f.l + slot * i as f64;
+        let bh = h - b - f.y_count(p.incidents as f64);
         let _ = write!(
             svg,
             r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="#dfe6f0"><title>{}: {} incidents</title></rect>"##,
@@ -85,27 +147,26 @@ fn resolve_trend(r: &Report) -> String {
             p.incidents
         );
     }
-    for (name, colour, dash, pick) in [
-        ("median", PALETTE[0], "", 0),
-        ("p90", PALETTE[1], r#" stroke-dasharray="5 3""#, 1),
-    ] {
+}
+
+/// The median (solid) and p90 (dashed) time to resolve, one point per month that has one.
+fn trend_lines(svg: &mut String, f: &TrendFrame, r: &Report) {
+    type Pick = fn(&crate::domain::report::Durations) -> Option<f64>;
+    let lines: [(&str, &str, &str, Pick); 2] = [
+        ("median", PALETTE[0], "", |d| d.median),
+        ("p90", PALETTE[1], r#" stroke-dasharray="5 3""#, |d| d.p90),
+    ];
+    for (name, colour, dash, pick) in lines {
         let points: Vec<(f64, f64)> = r
             .trend
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| {
-                let v = if pick == 0 {
-                    p.mttr_minutes.median
-                } else {
-                    p.mttr_minutes.p90
-                }?;
-                Some((l + slot * (i as f64 + 0.5), v))
-            })
+            .filter_map(|(i, p)| Some((f.l + f.slot * (i as f64 + 0.5), pick(&p.mttr_minutes)?)))
             .collect();
         if points.len() > 1 {
             let path: Vec<String> = points
                 .iter()
-                .map(|(x, v)| format!("{x:.1},{:.1}", y_min(*v)))
+                .map(|(x, v)| format!("{x:.1},{:.1}", f.y_minutes(*v)))
                 .collect();
             let _ = write!(
                 svg,
@@ -117,29 +178,10 @@ fn resolve_trend(r: &Report) -> String {
             let _ = write!(
                 svg,
                 r#"<circle cx="{x:.1}" cy="{:.1}" r="3" fill="{colour}"><title>{name}: {v:.0} min</title></circle>"#,
-                y_min(*v)
+                f.y_minutes(*v)
             );
         }
     }
-    for (v, anchor) in [(max_minutes, "hanging"), (0.0, "auto")] {
-        let _ = write!(
-            svg,
-            r##"<text x="{}" y="{:.1}" text-anchor="end" dominant-baseline="{anchor}" fill="#556">{:.0} min</text>"##,
-            l - 4.0,
-            y_min(v),
-            v
-        );
-    }
-    let _ = write!(
-        svg,
-        r##"<g transform="translate({},{})"><line x1="0" x2="16" y1="0" y2="0" stroke="{}" stroke-width="2"/><text x="20" y="4" fill="#333">median</text><line x1="0" x2="16" y1="14" y2="14" stroke="{}" stroke-width="2" stroke-dasharray="5 3"/><text x="20" y="18" fill="#333">p90</text></g>"##,
-        w - rt + 6.0,
-        t + 8.0,
-        PALETTE[0],
-        PALETTE[1]
-    );
-    svg.push_str("</svg>");
-    svg
 }
 
 /// Stacked bars: each month's incidents by family (the largest families of the month coloured,
@@ -202,6 +244,13 @@ fn families_per_month(r: &Report) -> String {
         t,
         max as usize
     );
+    family_legend(&mut svg, &shown, l, w);
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The legend under the family bars: two columns of the coloured families, then "other".
+fn family_legend(svg: &mut String, shown: &[&super::FamilyCount], l: f64, w: f64) {
     for (j, f) in shown.iter().enumerate() {
         let x = l + (j % 2) as f64 * (w - l) / 2.0;
         let y = 200.0 + (j / 2) as f64 * 16.0;
@@ -223,8 +272,6 @@ fn families_per_month(r: &Report) -> String {
         l + 14.0,
         y + 9.0
     );
-    svg.push_str("</svg>");
-    svg
 }
 
 /// Weekday × hour of the first trigger (UTC), darker for more incidents.

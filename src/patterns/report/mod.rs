@@ -7,7 +7,12 @@
 //! Reports assign an incident to the UTC month of its first trigger; p90 is nearest-rank and the
 //! median the middle value (the mean of the two middle values for an even count).
 
+mod causes;
 pub mod charts;
+mod follow_up;
+
+use causes::{change_share, family_counts};
+use follow_up::{action_items, recurred_after_fix, recurrences};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -239,116 +244,6 @@ fn by_service(this: &[&ReportIncident], prev: &[&ReportIncident]) -> Vec<Service
     by_service
 }
 
-/// The month's families (largest first) and how many of its incidents are in none.
-fn family_counts(
-    inputs: &Inputs,
-    month: Month,
-    this: &[&ReportIncident],
-) -> (Vec<FamilyCount>, usize) {
-    let trend_months = month.trailing(TREND_MONTHS);
-    let family_of = |i: &ReportIncident| family_of(inputs, i);
-    let mut first_seen: HashMap<&str, Millis> = HashMap::new();
-    for i in &inputs.incidents {
-        if let Some(f) = family_of(i) {
-            first_seen.entry(f.as_str()).or_insert(i.triggered_at);
-        }
-    }
-    let mut families: Vec<FamilyCount> = Vec::new();
-    let mut unassigned = 0;
-    let mut per_family: BTreeMap<&str, Vec<&ReportIncident>> = BTreeMap::new();
-    for i in this {
-        match family_of(i) {
-            Some(f) => per_family.entry(f.as_str()).or_default().push(i),
-            None => unassigned += 1,
-        }
-    }
-    for (id, set) in &per_family {
-        let by_month: BTreeMap<String, usize> = trend_months
-            .iter()
-            .map(|&m| {
-                let n = inputs
-                    .incidents
-                    .iter()
-                    .filter(|i| {
-                        m.contains(i.triggered_at) && family_of(i).map(String::as_str) == Some(*id)
-                    })
-                    .count();
-                (m.to_string(), n)
-            })
-            .collect();
-        let counts: Vec<usize> = trend_months
-            .iter()
-            .map(|m| by_month[&m.to_string()])
-            .collect();
-        let now_n = counts[counts.len() - 1];
-        let before = counts[counts.len() - 2];
-        let earlier = &counts[..counts.len() - 1];
-        let average = earlier.iter().sum::<usize>() as f64 / earlier.len().max(1) as f64;
-        let new = first_seen.get(id).is_some_and(|&t| month.contains(t));
-        let (label, causes) = inputs.families.get(*id).cloned().unwrap_or_default();
-        families.push(FamilyCount {
-            id: id.to_string(),
-            label,
-            incidents: set.len(),
-            by_month,
-            new,
-            growing: !new && now_n >= 2 && now_n > before && now_n as f64 > average,
-            examples: set.iter().take(3).map(|i| i.id.clone()).collect(),
-            typical_causes: causes,
-        });
-    }
-    families.sort_by(|a, b| b.incidents.cmp(&a.incidents).then_with(|| a.id.cmp(&b.id)));
-    (families, unassigned)
-}
-
-/// How many of the month's incidents followed a change on their service within the lookback.
-fn change_share(inputs: &Inputs, this: &[&ReportIncident], lookback_hours: f64) -> ChangeShare {
-    let lookback = (lookback_hours * 3_600_000.0) as i64;
-    let mut by_service_changes: HashMap<&str, Vec<(&str, Millis)>> = HashMap::new();
-    for (service, kind, at) in &inputs.changes {
-        by_service_changes
-            .entry(service.as_str())
-            .or_default()
-            .push((kind.as_str(), *at));
-    }
-    let mut preceded = 0;
-    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
-    for i in this {
-        let before: BTreeSet<&str> = by_service_changes
-            .get(i.service.as_str())
-            .into_iter()
-            .flatten()
-            .filter(|(_, at)| *at <= i.triggered_at && *at >= i.triggered_at - lookback)
-            .map(|(k, _)| *k)
-            .collect();
-        if !before.is_empty() {
-            preceded += 1;
-        }
-        for k in before {
-            *kinds.entry(k).or_default() += 1;
-        }
-    }
-    let mut by_kind: Vec<KindShare> = kinds
-        .into_iter()
-        .map(|(kind, n)| KindShare {
-            kind: kind.to_string(),
-            incidents: n,
-            percent: percent(n, this.len()),
-        })
-        .collect();
-    by_kind.sort_by(|a, b| {
-        b.incidents
-            .cmp(&a.incidents)
-            .then_with(|| a.kind.cmp(&b.kind))
-    });
-    ChangeShare {
-        lookback_hours,
-        incidents_preceded: preceded,
-        percent: percent(preceded, this.len()),
-        by_kind,
-    }
-}
-
 /// Incidents by weekday and hour (UTC).
 fn heatmap(this: &[&ReportIncident]) -> Heatmap {
     let mut counts = vec![vec![0usize; 24]; 7];
@@ -360,120 +255,6 @@ fn heatmap(this: &[&ReportIncident]) -> Heatmap {
         weekdays: WEEKDAYS.iter().map(|s| s.to_string()).collect(),
         counts,
     }
-}
-
-/// Incidents whose family and service saw another within [`RECURRENCE_DAYS`] before.
-fn recurrences(inputs: &Inputs, month: Month) -> Vec<Recurrence> {
-    let family_of = |i: &ReportIncident| family_of(inputs, i);
-    let window = Duration::days(RECURRENCE_DAYS).num_milliseconds();
-    let mut recurring: BTreeMap<(String, String), Recurrence> = BTreeMap::new();
-    let mut last_seen: HashMap<(&str, &str), &ReportIncident> = HashMap::new();
-    for i in &inputs.incidents {
-        let Some(f) = family_of(i) else { continue };
-        let key = (f.as_str(), i.service.as_str());
-        if month.contains(i.triggered_at)
-            && let Some(before) = last_seen.get(&key)
-            && i.triggered_at - before.triggered_at <= window
-        {
-            let r = recurring
-                .entry((f.clone(), i.service.clone()))
-                .or_insert_with(|| Recurrence {
-                    family_id: f.clone(),
-                    label: family_label(inputs, f),
-                    service: i.service.clone(),
-                    incidents: Vec::new(),
-                    previous: Vec::new(),
-                });
-            r.incidents.push(i.id.clone());
-            r.previous.push(before.id.clone());
-        }
-        last_seen.insert(key, i);
-    }
-    let mut recurring: Vec<Recurrence> = recurring.into_values().collect();
-    recurring.sort_by(|a, b| {
-        b.incidents
-            .len()
-            .cmp(&a.incidents.len())
-            .then_with(|| (&a.family_id, &a.service).cmp(&(&b.family_id, &b.service)))
-    });
-    recurring
-}
-
-fn action_items(inputs: &Inputs, month: Month, this: &[&ReportIncident]) -> ActionItems {
-    let opened = this.iter().map(|i| i.action_items.len()).sum();
-    let still_open = this
-        .iter()
-        .flat_map(|i| &i.action_items)
-        .filter(|a| !a.done || a.closed_at.is_some_and(|c| c >= month.end()))
-        .count();
-    let closed = inputs
-        .incidents
-        .iter()
-        .flat_map(|i| &i.action_items)
-        .filter(|a| a.done && a.closed_at.is_some_and(|c| month.contains(c)))
-        .count();
-    let open_total = inputs
-        .incidents
-        .iter()
-        .flat_map(|i| &i.action_items)
-        .filter(|a| !a.done || a.closed_at.is_some_and(|c| c >= month.end()))
-        .count();
-    ActionItems {
-        opened,
-        closed,
-        still_open,
-        open_total,
-    }
-}
-
-/// Families back after their action items were closed.
-fn recurred_after_fix(inputs: &Inputs, month: Month) -> Vec<RecurredAfterFix> {
-    let family_of = |i: &ReportIncident| family_of(inputs, i);
-    let mut recurred_after_fix = Vec::new();
-    // Per family, the items closed so far: (closed at, incident, item).
-    let mut fixes: HashMap<&str, Vec<(Millis, &ReportIncident, &str)>> = HashMap::new();
-    for i in &inputs.incidents {
-        let Some(f) = family_of(i) else { continue };
-        if month.contains(i.triggered_at)
-            && let Some((closed_at, fixed, item)) = fixes
-                .get(f.as_str())
-                .into_iter()
-                .flatten()
-                .filter(|(c, _, _)| *c < i.triggered_at)
-                .max_by_key(|(c, _, _)| *c)
-        {
-            match recurred_after_fix
-                .iter_mut()
-                .find(|r: &&mut RecurredAfterFix| &r.family_id == f)
-            {
-                Some(r) => r.incidents.push(i.id.clone()),
-                None => recurred_after_fix.push(RecurredAfterFix {
-                    family_id: f.clone(),
-                    label: family_label(inputs, f),
-                    incidents: vec![i.id.clone()],
-                    fixed_incident: fixed.id.clone(),
-                    action_item: item.to_string(),
-                    closed_at: fmt_time(*closed_at),
-                }),
-            }
-        }
-        for a in &i.action_items {
-            if let Some(c) = a.closed_at.filter(|_| a.done) {
-                fixes
-                    .entry(f.as_str())
-                    .or_default()
-                    .push((c, i, a.text.as_str()));
-            }
-        }
-    }
-
-    recurred_after_fix.sort_by(|a, b| {
-        b.incidents
-            .len()
-            .cmp(&a.incidents.len())
-            .then_with(|| a.family_id.cmp(&b.family_id))
-    });
-    recurred_after_fix
 }
 
 /// The report with its charts, for the HTML template.
