@@ -95,7 +95,22 @@ pub fn line_chart(
             esc(&m.label)
         );
     }
-    // A legend of the mark kinds present, between the two time labels.
+    mark_legend(&mut svg, marks, start, end);
+    let path: Vec<String> = points
+        .iter()
+        .map(|(t, v)| format!("{:.1},{:.1}", x(*t), y(*v)))
+        .collect();
+    let _ = write!(
+        svg,
+        r##"<polyline fill="none" stroke="#1f5fbf" stroke-width="1.5" points="{}"/>"##,
+        path.join(" ")
+    );
+    svg.push_str("</svg>");
+    svg
+}
+
+/// A legend of the kinds of mark present in the window, between the two time labels.
+fn mark_legend(svg: &mut String, marks: &[Mark], start: Millis, end: Millis) {
     let mut kinds: Vec<(&str, &str)> = Vec::new();
     for m in marks.iter().filter(|m| m.at >= start && m.at <= end) {
         let kind = m.kind();
@@ -112,17 +127,6 @@ pub fn line_chart(
         );
         lx += 90.0;
     }
-    let path: Vec<String> = points
-        .iter()
-        .map(|(t, v)| format!("{:.1},{:.1}", x(*t), y(*v)))
-        .collect();
-    let _ = write!(
-        svg,
-        r##"<polyline fill="none" stroke="#1f5fbf" stroke-width="1.5" points="{}"/>"##,
-        path.join(" ")
-    );
-    svg.push_str("</svg>");
-    svg
 }
 
 #[cfg(test)]

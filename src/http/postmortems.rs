@@ -4,7 +4,7 @@
 use super::openapi::ErrorBody;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -13,7 +13,6 @@ use serde_json::json;
 use super::error::{Error, Result};
 use super::extract::{ApiAuth, ApiQuery, IncidentPath};
 use super::{AppState, Router};
-use crate::domain::JobKind;
 use crate::domain::postmortem::Postmortem;
 
 pub fn router() -> Router {
@@ -88,17 +87,10 @@ async fn revisions(
 async fn redraft(
     _: ApiAuth,
     State(state): State<AppState>,
+    headers: HeaderMap,
     IncidentPath(id): IncidentPath,
 ) -> Result<Response> {
-    crate::review::require_incident(&state.desk(), &id).await?;
-    let job_id = state
-        .store
-        .enqueue_job(
-            JobKind::Redraft,
-            Some(id.as_str()),
-            crate::domain::now_millis(),
-        )
-        .await?;
-    state.jobs_ready.notify_waiters();
+    let actor = crate::http::reviews::api_actor(&state, &headers, None)?;
+    let job_id = crate::review::regenerate(&state.desk(), &id, &actor).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "job_id": job_id }))).into_response())
 }

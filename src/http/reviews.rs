@@ -200,7 +200,7 @@ async fn list_items(
     State(state): State<AppState>,
     IncidentPath(id): IncidentPath,
 ) -> Result<Response> {
-    let items = review::action_items(&state.desk(), &id).await?;
+    let items = review::items::list(&state.desk(), &id).await?;
     Ok(Json(json!({ "incident_id": id, "action_items": items })).into_response())
 }
 
@@ -224,9 +224,9 @@ async fn add_item(
 ) -> Result<Response> {
     let b: NewItemBody = json_body(&body)?;
     let item = ActionItem {
-        owner: review::item_owner(b.owner.as_deref().unwrap_or(""))?,
-        status: review::item_status(b.status.as_deref().unwrap_or("open"))?,
-        ..ActionItem::new(review::item_text(&b.text)?, b.evidence_ids)
+        owner: review::items::owner(b.owner.as_deref().unwrap_or(""))?,
+        status: review::items::status(b.status.as_deref().unwrap_or("open"))?,
+        ..ActionItem::new(review::items::text(&b.text)?, b.evidence_ids)
     };
     if item.evidence_ids.len() > 50 || item.evidence_ids.iter().any(|e| e.len() > 300) {
         return Err(Error::BadRequest(
@@ -234,7 +234,7 @@ async fn add_item(
         ));
     }
     let actor = api_actor(&state, &body.headers, b.author.as_deref())?;
-    let added = review::add_item(&state.desk(), &id, item, &actor).await?;
+    let added = review::items::add(&state.desk(), &id, item, &actor).await?;
     Ok((StatusCode::CREATED, Json(added)).into_response())
 }
 
@@ -273,16 +273,16 @@ async fn update_item(
     let n = item_number(&n)?;
     let b: ItemChangeBody = json_body(&body)?;
     let change = ActionItemChange {
-        text: b.text.as_deref().map(review::item_text).transpose()?,
+        text: b.text.as_deref().map(review::items::text).transpose()?,
         owner: match b.owner {
             None => None,
             Some(None) => Some(None),
-            Some(Some(o)) => Some(review::item_owner(&o)?),
+            Some(Some(o)) => Some(review::items::owner(&o)?),
         },
-        status: b.status.as_deref().map(review::item_status).transpose()?,
+        status: b.status.as_deref().map(review::items::status).transpose()?,
     };
     let actor = api_actor(&state, &body.headers, b.author.as_deref())?;
-    let item = review::update_item(&state.desk(), &id, n, &change, &actor).await?;
+    let item = review::items::update(&state.desk(), &id, n, &change, &actor).await?;
     Ok(Json(item).into_response())
 }
 
@@ -296,6 +296,6 @@ async fn delete_item(
 ) -> Result<Response> {
     let n = item_number(&n)?;
     let actor = api_actor(&state, &headers, None)?;
-    review::delete_item(&state.desk(), &id, n, &actor).await?;
+    review::items::delete(&state.desk(), &id, n, &actor).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

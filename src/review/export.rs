@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::action_items;
+use super::items;
 use super::{Desk, ReviewError as Error};
 use crate::domain::TrackedActionItem;
 use crate::domain::{Incident, IncidentId, fmt_time};
@@ -70,7 +70,7 @@ pub async fn export(state: &Desk<'_>, id: &IncidentId) -> Result<Export, Error> 
     };
     let events = state.store.review_events(id).await?;
     let people = People::of(&revs, &events, p.header.revision);
-    let items = action_items(state, id).await?;
+    let items = items::list(state, id).await?;
     let mut text = front_matter(&incident, p, &people, &items);
     text.push_str("---\n\n");
     text.push_str(p.markdown.trim_end());

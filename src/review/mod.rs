@@ -5,13 +5,13 @@
 
 pub mod diff;
 pub mod export;
+pub mod items;
 pub mod markdown;
 
 use tokio::sync::Notify;
 
 use crate::domain::JobKind;
 use crate::domain::postmortem::{Postmortem, RevisionHeader};
-use crate::domain::{ActionItem, ActionItemChange, TrackedActionItem};
 use crate::domain::{IncidentId, Invalid, now_millis};
 use crate::render::Templates;
 use crate::store::postmortems::StoredPostmortem;
@@ -279,112 +279,6 @@ pub async fn regenerate(state: &Desk<'_>, id: &IncidentId, actor: &str) -> Resul
     event.detail = format!("redraft queued as job {job_id}");
     state.store.add_review_event(&event).await?;
     Ok(job_id)
-}
-
-/// The draft's action items, to seed the tracked ones from.
-pub fn draft_action_items(body: &serde_json::Value) -> Vec<ActionItem> {
-    ActionItem::list_from_json(&body["action_items"])
-        .into_iter()
-        .map(|a| ActionItem {
-            status: if a.is_done() { "done" } else { "open" }.into(),
-            ..a
-        })
-        .collect()
-}
-
-/// The incident's tracked action items (seeded from the current draft the first time).
-pub async fn action_items(
-    state: &Desk<'_>,
-    id: &IncidentId,
-) -> Result<Vec<TrackedActionItem>, Error> {
-    require_incident(state, id).await?;
-    let seed = match state.store.current_postmortem(id).await? {
-        Some(p) => draft_action_items(&p.body),
-        None => Vec::new(),
-    };
-    Ok(state.store.action_items(id, &seed, now_millis()).await?)
-}
-
-/// An action item's text: 1–2000 characters.
-pub fn item_text(raw: &str) -> Result<String, Invalid> {
-    let t = raw.trim();
-    if t.is_empty() || t.chars().count() > 2000 {
-        return Err(Invalid(
-            "action item text must be 1 to 2000 characters".into(),
-        ));
-    }
-    Ok(t.to_string())
-}
-
-/// An owner: empty means none, else a person's name.
-pub fn item_owner(raw: &str) -> Result<Option<String>, Invalid> {
-    if raw.trim().is_empty() {
-        Ok(None)
-    } else {
-        person_name(raw)
-            .map(Some)
-            .map_err(|e| Invalid(format!("owner: {e}")))
-    }
-}
-
-/// `open` or `done`.
-pub fn item_status(raw: &str) -> Result<String, Invalid> {
-    match raw {
-        "open" | "done" => Ok(raw.to_string()),
-        _ => Err(Invalid(format!(
-            "action item status {raw:?} is not one of open, done"
-        ))),
-    }
-}
-
-/// Adds an item for `actor`.
-pub async fn add_item(
-    state: &Desk<'_>,
-    id: &IncidentId,
-    item: ActionItem,
-    actor: &str,
-) -> Result<TrackedActionItem, Error> {
-    // Seed first, so a person's first item does not stop the draft's from being adopted.
-    action_items(state, id).await?;
-    Ok(state
-        .store
-        .add_action_item(id, &item, actor, now_millis())
-        .await?)
-}
-
-pub async fn update_item(
-    state: &Desk<'_>,
-    id: &IncidentId,
-    n: i64,
-    change: &ActionItemChange,
-    actor: &str,
-) -> Result<TrackedActionItem, Error> {
-    action_items(state, id).await?;
-    state
-        .store
-        .update_action_item(id, n, change, actor, now_millis())
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("incident {id} has no action item {n}")))
-}
-
-pub async fn delete_item(
-    state: &Desk<'_>,
-    id: &IncidentId,
-    n: i64,
-    actor: &str,
-) -> Result<(), Error> {
-    action_items(state, id).await?;
-    if state
-        .store
-        .delete_action_item(id, n, actor, now_millis())
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(Error::NotFound(format!(
-            "incident {id} has no action item {n}"
-        )))
-    }
 }
 
 /// The diff from revision `from` to revision `to` of the incident's postmortem.

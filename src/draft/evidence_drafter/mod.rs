@@ -91,6 +91,48 @@ fn ids(entries: &[Option<&TimelineEntry>]) -> Vec<String> {
         .collect()
 }
 
+/// The changes in the lookback window, latest first, as the document lists them.
+fn change_items(b: &Bundle) -> Vec<ChangeItem> {
+    let inc = &b.incident;
+    b.changes_before()
+        .into_iter()
+        .rev()
+        .map(|c| ChangeItem {
+            evidence_id: c.evidence_id(),
+            service: c.service.clone(),
+            kind: c.kind.as_str().into(),
+            summary: c.summary.clone(),
+            at: fmt_time(c.at),
+            version: c.version.clone(),
+            author: c.author.clone(),
+            url: c.url.clone(),
+            minutes_before_trigger: round1((inc.triggered_at - c.at) as f64 / 60_000.0),
+            lineage_path: c.lineage.as_ref().map(|l| l.path.clone()),
+        })
+        .collect()
+}
+
+/// How the evidence drafter made this draft (the drafting service fills in hash, trace and time).
+fn provenance(b: &Bundle, top: &[&Candidate]) -> Provenance {
+    Provenance {
+        drafter: "evidence".into(),
+        model: None,
+        prompt_version: None,
+        evidence_hash: String::new(),
+        trace_id: String::new(),
+        evidence_count: b.evidence_ids().len(),
+        lineage_paths: top
+            .iter()
+            .filter_map(|c| {
+                let l = c.change.lineage.as_ref()?;
+                Some(format!("{}: {}", c.change.evidence_id(), l.path))
+            })
+            .collect(),
+        lookback_hours: b.lookback_hours,
+        ..Provenance::default()
+    }
+}
+
 /// Drafts a postmortem from the bundle. `start` is the incident's impact start (the first
 /// trigger, or an earlier anomaly onset when metrics show one).
 pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
@@ -117,23 +159,7 @@ pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
     let cited_changes: Vec<&str> = top.iter().map(|c| c.change.id.as_str()).collect();
     let timeline = b.merged_timeline(&cited_changes);
 
-    let changes = b
-        .changes_before()
-        .into_iter()
-        .rev()
-        .map(|c| ChangeItem {
-            evidence_id: c.evidence_id(),
-            service: c.service.clone(),
-            kind: c.kind.as_str().into(),
-            summary: c.summary.clone(),
-            at: fmt_time(c.at),
-            version: c.version.clone(),
-            author: c.author.clone(),
-            url: c.url.clone(),
-            minutes_before_trigger: round1((inc.triggered_at - c.at) as f64 / 60_000.0),
-            lineage_path: c.lineage.as_ref().map(|l| l.path.clone()),
-        })
-        .collect();
+    let changes = change_items(b);
 
     let anomalies = anomalies(b, &top);
     let (summary, summary_ids) = summary(b, &top, &anomalies, trigger, resolve);
@@ -168,23 +194,7 @@ pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
             .chain(&b.missing)
             .cloned()
             .collect(),
-        provenance: Provenance {
-            drafter: "evidence".into(),
-            model: None,
-            prompt_version: None,
-            evidence_hash: String::new(),
-            trace_id: String::new(),
-            evidence_count: b.evidence_ids().len(),
-            lineage_paths: top
-                .iter()
-                .filter_map(|c| {
-                    let l = c.change.lineage.as_ref()?;
-                    Some(format!("{}: {}", c.change.evidence_id(), l.path))
-                })
-                .collect(),
-            lookback_hours: b.lookback_hours,
-            ..Provenance::default()
-        },
+        provenance: provenance(b, &top),
         markdown: String::new(),
     }
 }

@@ -2,15 +2,15 @@
 //! items. [`super::auth::require`] has checked each POST's CSRF token and Origin already; each
 //! handler records the signed-in person as the actor and answers with a redirect (303) back.
 
-use axum::extract::{Form, FromRequest, Path, Request, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
 use super::PageError;
 use super::auth::WebUser;
-use super::incidents::{PageIncident, base_context};
+use super::base_context;
+use super::extract::{PageForm, PageIncident};
 use crate::domain::IncidentId;
 use crate::domain::{ActionItem, ActionItemChange};
 use crate::http::error::Error;
@@ -24,19 +24,6 @@ pub fn router() -> Router {
         .route("/incidents/{id}/regenerate", post(regenerate))
         .route("/incidents/{id}/actions", post(add_item))
         .route("/incidents/{id}/actions/{n}", post(change_item))
-}
-
-/// A urlencoded form whose rejection is a 400 page naming the problem.
-pub struct PageForm<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
-    type Rejection = PageError;
-    async fn from_request(req: Request, state: &S) -> Result<Self, PageError> {
-        Form::<T>::from_request(req, state)
-            .await
-            .map(|Form(v)| PageForm(v))
-            .map_err(|e| PageError(Error::BadRequest(format!("form: {}", e.body_text()))))
-    }
 }
 
 fn back(id: &IncidentId, msg: &str, anchor: &str) -> Response {
@@ -200,10 +187,10 @@ async fn add_item(
     PageForm(f): PageForm<NewItemForm>,
 ) -> Result<Response, PageError> {
     let item = ActionItem {
-        owner: review::item_owner(&f.owner)?,
-        ..ActionItem::new(review::item_text(&f.text)?, vec![])
+        owner: review::items::owner(&f.owner)?,
+        ..ActionItem::new(review::items::text(&f.text)?, vec![])
     };
-    review::add_item(&state.desk(), &id, item, &user.name).await?;
+    review::items::add(&state.desk(), &id, item, &user.name).await?;
     Ok(back(&id, "item", "#actions"))
 }
 
@@ -230,7 +217,7 @@ async fn change_item(
     })?;
     match f.op.as_str() {
         "toggle" => {
-            let items = review::action_items(&state.desk(), &id).await?;
+            let items = review::items::list(&state.desk(), &id).await?;
             let item = items.iter().find(|i| i.n == n).ok_or_else(|| {
                 PageError(Error::NotFound(format!(
                     "incident {id} has no action item {n}"
@@ -245,16 +232,16 @@ async fn change_item(
                 status: Some(to.into()),
                 ..Default::default()
             };
-            review::update_item(&state.desk(), &id, n, &change, &user.name).await?;
+            review::items::update(&state.desk(), &id, n, &change, &user.name).await?;
         }
         "owner" => {
             let change = ActionItemChange {
-                owner: Some(review::item_owner(&f.owner)?),
+                owner: Some(review::items::owner(&f.owner)?),
                 ..Default::default()
             };
-            review::update_item(&state.desk(), &id, n, &change, &user.name).await?;
+            review::items::update(&state.desk(), &id, n, &change, &user.name).await?;
         }
-        "delete" => review::delete_item(&state.desk(), &id, n, &user.name).await?,
+        "delete" => review::items::delete(&state.desk(), &id, n, &user.name).await?,
         other => {
             return Err(PageError(Error::BadRequest(format!(
                 "op {other:?} is not toggle, owner or delete"

@@ -2,23 +2,22 @@
 //! and draft, a revision's diff, the full HTML report, and the published postmortem's download.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tera::Context;
 
 use super::PageError;
 use super::auth::WebUser;
+use super::base_context;
+use super::extract::{PageIncident, PageQuery};
 use crate::domain::postmortem::Postmortem;
 use crate::domain::{IncidentId, Status, fmt_time, parse_time, to_millis};
 use crate::evidence::Bundle;
 use crate::http::error::Error;
-use crate::http::extract::IncidentPath;
 use crate::http::{AppState, Router};
 use crate::review::{self, ReviewStatus};
 use crate::store::incidents::IncidentFilter;
@@ -35,51 +34,6 @@ pub fn router() -> Router {
 }
 
 const PAGE_SIZE: i64 = 25;
-
-/// The context every page shares: who is signed in, the CSRF token for its forms, the nav.
-pub(super) fn base_context(user: &WebUser, title: &str, nav: &str) -> Context {
-    let mut ctx = Context::new();
-    ctx.insert("user", &user.name);
-    ctx.insert("signed_in_with", &user.method);
-    ctx.insert("csrf", &user.csrf);
-    ctx.insert("title", title);
-    ctx.insert("nav", nav);
-    ctx
-}
-
-/// A query string whose rejection is a 400 page naming the problem.
-pub struct PageQuery<T>(pub T);
-
-impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S>
-    for PageQuery<T>
-{
-    type Rejection = PageError;
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, PageError> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(q)| PageQuery(q))
-            .map_err(|e| {
-                PageError(Error::BadRequest(format!(
-                    "query string: {}",
-                    e.body_text()
-                )))
-            })
-    }
-}
-
-/// The `{id}` of an incident page, parsed; a malformed id is the error page (400).
-pub(super) struct PageIncident(pub IncidentId);
-
-impl<S: Send + Sync> FromRequestParts<S> for PageIncident {
-    type Rejection = PageError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageError> {
-        let IncidentPath(id) = IncidentPath::from_request_parts(parts, state).await?;
-        Ok(Self(id))
-    }
-}
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
@@ -323,7 +277,7 @@ async fn incident(
             .map(revision_summary),
     );
     ctx.insert("events", &state.store.review_events(&id).await?);
-    ctx.insert("items", &review::action_items(&state.desk(), &id).await?);
+    ctx.insert("items", &review::items::list(&state.desk(), &id).await?);
     let msg = q.msg.as_deref();
     ctx.insert("notice", &notice(msg));
     ctx.insert("regenerating", &(msg == Some("regenerate")));

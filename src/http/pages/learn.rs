@@ -9,7 +9,8 @@ use serde_json::json;
 
 use super::PageError;
 use super::auth::WebUser;
-use super::incidents::{PageQuery, base_context};
+use super::base_context;
+use super::extract::PageQuery;
 use crate::domain::report::Month;
 use crate::domain::{fmt_time, now_millis};
 use crate::http::error::Error;

@@ -4,6 +4,7 @@
 //! CSRF checks live in `auth`; every form goes through them.
 
 pub mod auth;
+mod extract;
 mod forms;
 mod incidents;
 mod learn;
@@ -18,6 +19,18 @@ use tera::{Context, Tera};
 use crate::http::error::Error;
 use crate::http::{AppState, Router};
 use crate::render::{TemplateError, error_chain, source};
+use auth::WebUser;
+
+/// The context every page shares: who is signed in, the CSRF token for its forms, the nav.
+fn base_context(user: &WebUser, title: &str, nav: &str) -> Context {
+    let mut ctx = Context::new();
+    ctx.insert("user", &user.name);
+    ctx.insert("signed_in_with", &user.method);
+    ctx.insert("csrf", &user.csrf);
+    ctx.insert("title", title);
+    ctx.insert("nav", nav);
+    ctx
+}
 
 const BUILTIN: &[(&str, &str)] = &[
     (

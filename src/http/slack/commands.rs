@@ -10,8 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::domain::JobKind;
-use crate::domain::{IncidentId, now_millis};
+use crate::domain::IncidentId;
 use crate::http::AppState;
 use crate::http::error::{Error, Result};
 use crate::http::signed::{self, SlackSigned};
@@ -210,18 +209,21 @@ pub(super) async fn draft(state: &AppState, rest: &str, form: &CommandForm) -> R
             }
         },
     };
-    if state.store.incident(&id).await?.is_none() {
-        let t = format!(
-            "No incident `{}` here. Check the id in PagerDuty.",
-            esc(id.as_str())
-        );
-        return Ok(ephemeral(&t, vec![section(&t)]));
-    }
-    let job = state
-        .store
-        .enqueue_job(JobKind::Redraft, Some(id.as_str()), now_millis())
-        .await?;
-    state.jobs_ready.notify_waiters();
+    let actor = match form.user_name.as_str() {
+        "" => "slack".to_string(),
+        name => format!("@{name}"),
+    };
+    let job = match crate::review::regenerate(&state.desk(), &id, &actor).await {
+        Ok(job) => job,
+        Err(crate::review::ReviewError::NotFound(_)) => {
+            let t = format!(
+                "No incident `{}` here. Check the id in PagerDuty.",
+                esc(id.as_str())
+            );
+            return Ok(ephemeral(&t, vec![section(&t)]));
+        }
+        Err(e) => return Err(e.into()),
+    };
     if !form.response_url.is_empty() {
         let (st, url, job_id, iid) = (
             state.clone(),

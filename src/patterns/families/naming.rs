@@ -41,7 +41,32 @@ pub(super) fn describe(
             *weights.entry(t).or_default() += w / size as f32;
         }
     }
-    // Distinguishing terms: weight in the family above the weight over all incidents.
+    let top_terms = distinguishing_terms(&weights, tfidf);
+    let label = label_of(&top_terms).unwrap_or_else(|| docs[scored[0].1].title.clone());
+    let mut by_weight: Vec<(f32, u32)> = weights.iter().map(|(&t, &w)| (w, t)).collect();
+    by_weight.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut centroid: TermVector = by_weight
+        .iter()
+        .take(CENTROID_TERMS)
+        .map(|&(w, t)| (tfidf.vocabulary[t as usize].clone(), w))
+        .collect();
+    centroid.sort_by(|a, b| a.0.cmp(&b.0));
+    let incident_ids: Vec<String> = scored.iter().map(|&(_, i)| docs[i].id.clone()).collect();
+    Family {
+        id: String::new(),
+        label,
+        size,
+        representatives: incident_ids.iter().take(REPRESENTATIVES).cloned().collect(),
+        incident_ids,
+        top_terms,
+        typical_causes: typical_causes(&scored, docs),
+        kept_id: false,
+        centroid,
+    }
+}
+
+/// The family's terms above their weight over all incidents, most distinguishing first.
+fn distinguishing_terms(weights: &BTreeMap<u32, f32>, tfidf: &Tfidf) -> Vec<String> {
     let mut lift: Vec<(f32, u32)> = weights
         .iter()
         .map(|(&t, &w)| (w - tfidf.mean[t as usize], t))
@@ -57,8 +82,13 @@ pub(super) fn describe(
             break;
         }
     }
+    top_terms
+}
+
+/// Up to three of the top terms that share no word, joined; `None` when there are none.
+fn label_of(top_terms: &[String]) -> Option<String> {
     let mut label_parts: Vec<&str> = Vec::new();
-    for t in &top_terms {
+    for t in top_terms {
         let words: BTreeSet<&str> = t.split(' ').collect();
         if label_parts
             .iter()
@@ -71,20 +101,11 @@ pub(super) fn describe(
             break;
         }
     }
-    let label = if label_parts.is_empty() {
-        docs[scored[0].1].title.clone()
-    } else {
-        label_parts.join(", ")
-    };
-    let mut by_weight: Vec<(f32, u32)> = weights.iter().map(|(&t, &w)| (w, t)).collect();
-    by_weight.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut centroid: TermVector = by_weight
-        .iter()
-        .take(CENTROID_TERMS)
-        .map(|&(w, t)| (tfidf.vocabulary[t as usize].clone(), w))
-        .collect();
-    centroid.sort_by(|a, b| a.0.cmp(&b.0));
-    // Typical causes: the written root causes most members share, nearest the centre first.
+    (!label_parts.is_empty()).then(|| label_parts.join(", "))
+}
+
+/// The written root causes most members share (up to three), nearest the centre first.
+fn typical_causes(scored: &[(f32, usize)], docs: &[&SearchDoc]) -> Vec<String> {
     let mut causes: Vec<(usize, usize, String)> = Vec::new();
     for (rank, &(_, i)) in scored.iter().enumerate() {
         let Some(rc) = docs[i].root_cause.as_deref().map(str::trim) else {
@@ -99,16 +120,5 @@ pub(super) fn describe(
         }
     }
     causes.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let incident_ids: Vec<String> = scored.iter().map(|&(_, i)| docs[i].id.clone()).collect();
-    Family {
-        id: String::new(),
-        label,
-        size,
-        representatives: incident_ids.iter().take(REPRESENTATIVES).cloned().collect(),
-        incident_ids,
-        top_terms,
-        typical_causes: causes.into_iter().take(3).map(|c| c.2).collect(),
-        kept_id: false,
-        centroid,
-    }
+    causes.into_iter().take(3).map(|c| c.2).collect()
 }
