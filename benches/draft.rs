@@ -82,6 +82,8 @@ fn bundle(events: usize) -> Bundle {
             author: None,
             url: None,
             source: "api".into(),
+            environment: None,
+            production: true,
             lineage: None,
         })
         .collect();
@@ -94,6 +96,7 @@ fn bundle(events: usize) -> Bundle {
         detected: vec![],
         metrics_missing: vec![],
         missing: vec![],
+        depends_on: vec![],
     }
 }
 

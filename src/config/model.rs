@@ -62,6 +62,12 @@ settings! {
         /// Secret of the GitHub webhook (`deployment_status`).
         github_webhook_secret: Option<SecretString> = None
             => env("GITHUB_WEBHOOK_SECRET", TEXT).secret(),
+        /// Deployment environments that are not production (matched case-insensitively, one a
+        /// line in the variable): their deployments stay in the timeline, marked, and are never
+        /// ranked as a cause. GitHub's `production_environment: false` and
+        /// `transient_environment: true` mark an environment too.
+        non_production_environments: Vec<String> = ["staging", "preview", "development", "dev", "test", "qa", "sandbox"].map(String::from).to_vec()
+            => env("POSTMORTEM_NON_PRODUCTION_ENVIRONMENTS", "an environment name").lines(),
         /// Key of the OpenAI-compatible server.
         openai_api_key: Option<SecretString> = None
             => env("OPENAI_API_KEY", TEXT).secret(),
@@ -221,6 +227,9 @@ pub struct ServiceMapping {
     /// Other names (any system) that mean this service.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Services this one calls: a change on one of them is an upstream cause candidate.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
     /// PromQL overriding the default of the same name for this service (an empty string drops it).
     #[serde(default)]
     pub queries: BTreeMap<String, String>,

@@ -38,6 +38,22 @@ impl Config {
         .unwrap_or_else(|| self.resolve_service_name(name))
     }
 
+    /// Whether a deployment environment is marked non-production (`non_production_environments`).
+    pub fn is_non_production(&self, environment: &str) -> bool {
+        let env = environment.trim();
+        self.non_production_environments
+            .iter()
+            .any(|n| n.trim().eq_ignore_ascii_case(env))
+    }
+
+    /// The services `service` depends on (`[services.X] depends_on`), by canonical name.
+    pub fn dependencies_of(&self, service: &str) -> Vec<String> {
+        self.services
+            .get(service)
+            .map(|m| m.depends_on.iter().map(|d| self.resolve_service_name(d)).collect())
+            .unwrap_or_default()
+    }
+
     /// Any name (alias, canonical, different case) to the canonical service id.
     pub fn resolve_service_name(&self, name: &str) -> String {
         let c = canonical_service(name);

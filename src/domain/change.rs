@@ -24,6 +24,12 @@ pub struct Change {
     /// wrote data the service reads (its `id` is then the run id).
     #[serde(default = "default_source")]
     pub source: String,
+    /// The deployment environment, where the source names one (`production`, `preview`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// False for a non-production deployment: kept in the timeline, marked, never a cause.
+    #[serde(default = "yes")]
+    pub production: bool,
     /// For lineage candidates: how the run reaches the incident's service.
     #[serde(skip)]
     pub lineage: Option<LineageLink>,
@@ -41,6 +47,10 @@ pub struct LineageLink {
 
 fn default_source() -> String {
     "api".into()
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Change {

@@ -72,9 +72,55 @@ pub struct ChangeItem {
     pub lineage_path: Option<String>,
 }
 
+/// The kind of cause a hypothesis names.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum HypothesisKind {
+    /// A change on the incident's own service.
+    #[default]
+    Change,
+    /// A change on a service it depends on (named by responders, configured, or through lineage).
+    UpstreamChange,
+    /// A vendor, cloud provider, DNS provider or CDN.
+    External,
+    /// A traffic surge or exhausted capacity.
+    Load,
+    /// An expired certificate, credential or licence, a used-up quota, a full disk.
+    Expiry,
+    /// Hardware, hosts, nodes or the network of our own fleet.
+    Infrastructure,
+    /// No cause stands out.
+    Unknown,
+}
+
+impl HypothesisKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HypothesisKind::Change => "change",
+            HypothesisKind::UpstreamChange => "upstream_change",
+            HypothesisKind::External => "external",
+            HypothesisKind::Load => "load",
+            HypothesisKind::Expiry => "expiry",
+            HypothesisKind::Infrastructure => "infrastructure",
+            HypothesisKind::Unknown => "unknown",
+        }
+    }
+
+    /// Whether it blames a change.
+    pub fn is_change(self) -> bool {
+        matches!(self, HypothesisKind::Change | HypothesisKind::UpstreamChange)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Hypothesis {
     pub rank: usize,
+    /// What kind of cause it names (CONTRACT: `change`, `upstream_change`, `external`, `load`,
+    /// `expiry`, `infrastructure`, `unknown`).
+    #[serde(default)]
+    pub kind: HypothesisKind,
     pub hypothesis: String,
     /// 0–1.
     pub confidence: f64,

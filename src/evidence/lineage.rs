@@ -135,6 +135,8 @@ fn version_changes(service: &str, own: &[Run]) -> Vec<Change> {
                 author: None,
                 url: None,
                 source: "lineage".into(),
+                environment: None,
+                production: true,
                 lineage: Some(LineageLink {
                     hops: 0,
                     path: format!(
@@ -237,6 +239,8 @@ async fn upstream_changes(
                     author: None,
                     url: None,
                     source: "lineage".into(),
+                    environment: None,
+                    production: true,
                     lineage: Some(LineageLink { hops: hop, path }),
                 });
             }

@@ -26,6 +26,8 @@ pub struct Bundle {
     pub metrics_missing: Vec<String>,
     /// What other evidence a reader should know was not available.
     pub missing: Vec<String>,
+    /// Services the incident's service depends on (`[services.X] depends_on`).
+    pub depends_on: Vec<String>,
 }
 
 /// A detected anomaly with the series it was found in.
@@ -84,7 +86,9 @@ impl Bundle {
                 .push("No responder notes, status updates or chat messages were recorded.".into());
         }
         let detected = detect_all(&metrics, incident.triggered_at);
+        let depends_on = config.dependencies_of(&incident.service);
         Ok(Self {
+            depends_on,
             incident,
             timeline,
             changes,

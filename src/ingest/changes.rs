@@ -55,6 +55,8 @@ impl ChangeInput {
             author: self.author.filter(|v| !v.is_empty()),
             url: self.url.filter(|v| !v.is_empty()),
             source: source.into(),
+            environment: None,
+            production: true,
             lineage: None,
         })
     }
@@ -170,6 +172,8 @@ fn pagerduty_change(v: &Value, body: &[u8], config: &Config) -> Result<Change, B
         author: detail("author"),
         url,
         source: "pagerduty".into(),
+        environment: None,
+        production: true,
         lineage: None,
     })
 }

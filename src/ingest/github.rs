@@ -35,6 +35,11 @@ struct Deployment {
     git_ref: Option<String>,
     #[serde(default)]
     environment: Option<String>,
+    /// GitHub's own marks of a non-production environment.
+    #[serde(default)]
+    production_environment: Option<bool>,
+    #[serde(default)]
+    transient_environment: Option<bool>,
     #[serde(default)]
     description: Option<String>,
     #[serde(default)]
@@ -81,6 +86,9 @@ pub fn parse(body: &[u8], config: &Config) -> Result<Option<Change>, BadPayload>
         .map(|s| s.chars().take(7).collect::<String>());
     let version = d.git_ref.clone().or(short_sha.clone());
     let env = d.environment.unwrap_or_else(|| "production".into());
+    let production = d.production_environment != Some(false)
+        && d.transient_environment != Some(true)
+        && !config.is_non_production(&env);
     let summary = match d.description.filter(|s| !s.trim().is_empty()) {
         Some(desc) => format!("{desc} ({repo} to {env})"),
         None => format!(
@@ -103,6 +111,8 @@ pub fn parse(body: &[u8], config: &Config) -> Result<Option<Change>, BadPayload>
             .or(p.deployment_status.environment_url)
             .or(d.url),
         source: "github".into(),
+        environment: Some(env),
+        production,
         lineage: None,
     }))
 }

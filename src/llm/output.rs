@@ -13,7 +13,7 @@ use serde_json::Map;
 use serde_json::Value;
 
 use crate::domain::ActionItem;
-use crate::domain::postmortem::{Finding, Hypothesis, Postmortem};
+use crate::domain::postmortem::{Finding, Hypothesis, HypothesisKind, Postmortem};
 
 /// A statement and the evidence ids it rests on.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -26,7 +26,11 @@ pub struct LlmFinding {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LlmHypothesis {
-    /// One sentence: what changed, how it caused the incident.
+    /// What kind of cause: a change on the incident's service, a change upstream of it, an
+    /// external provider, load, an expiry, infrastructure, or unknown (no cause stands out).
+    #[serde(default)]
+    pub kind: HypothesisKind,
+    /// One sentence: what caused the incident and how (a change, or what the evidence says).
     pub hypothesis: String,
     /// 0 to 1.
     pub confidence: f64,
@@ -160,6 +164,7 @@ pub fn verify_into(
             let ids = keep(h.evidence_ids);
             Hypothesis {
                 rank: 0,
+                kind: h.kind,
                 hypothesis: h.hypothesis.trim().to_string(),
                 confidence: if h.confidence.is_finite() {
                     (h.confidence.clamp(0.0, 1.0) * 100.0).round() / 100.0

@@ -15,11 +15,12 @@ pub(crate) async fn upsert(conn: &mut AnyConnection, c: &Change, now: Millis) ->
         .await?
         .is_some();
     sqlx::query(
-        "INSERT INTO changes (id, service, kind, summary, at, version, author, url, source, received_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+        "INSERT INTO changes (id, service, kind, summary, at, version, author, url, source, received_at, \
+         environment, production) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (id) DO UPDATE SET service = excluded.service, kind = excluded.kind, \
          summary = excluded.summary, at = excluded.at, version = excluded.version, \
-         author = excluded.author, url = excluded.url, source = excluded.source",
+         author = excluded.author, url = excluded.url, source = excluded.source, \
+         environment = excluded.environment, production = excluded.production",
     )
     .bind(&c.id)
     .bind(&c.service)
@@ -31,6 +32,8 @@ pub(crate) async fn upsert(conn: &mut AnyConnection, c: &Change, now: Millis) ->
     .bind(c.url.as_deref())
     .bind(&c.source)
     .bind(now)
+    .bind(c.environment.as_deref())
+    .bind(i32::from(c.production))
     .execute(&mut *conn)
     .await?;
     Ok(!existed)
@@ -48,6 +51,8 @@ fn from_row(r: &AnyRow) -> Result<Change> {
         author: r.try_get("author")?,
         url: r.try_get("url")?,
         source: r.try_get("source")?,
+        environment: r.try_get("environment")?,
+        production: r.try_get::<i32, _>("production")? != 0,
         lineage: None,
     })
 }
@@ -56,7 +61,7 @@ impl Store {
     /// Changes on any service in `[from, to]`, in time order.
     pub async fn changes_between(&self, from: Millis, to: Millis) -> Result<Vec<Change>> {
         let rows = sqlx::query(
-            "SELECT id, service, kind, summary, at, version, author, url, source FROM changes \
+            "SELECT id, service, kind, summary, at, version, author, url, source, environment, production FROM changes \
              WHERE at >= $1 AND at <= $2 ORDER BY at, id",
         )
         .bind(from)
@@ -68,7 +73,7 @@ impl Store {
 
     pub async fn change(&self, id: &str) -> Result<Option<Change>> {
         let row = sqlx::query(
-            "SELECT id, service, kind, summary, at, version, author, url, source FROM changes WHERE id = $1",
+            "SELECT id, service, kind, summary, at, version, author, url, source, environment, production FROM changes WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(self.pool())

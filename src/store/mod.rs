@@ -205,6 +205,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "review",
         include_str!("../../migrations/sqlite/0007_review.sql"),
     ),
+    (
+        8,
+        "environments",
+        include_str!("../../migrations/sqlite/0008_environments.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -241,6 +246,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "review",
         include_str!("../../migrations/postgres/0007_review.sql"),
+    ),
+    (
+        8,
+        "environments",
+        include_str!("../../migrations/postgres/0008_environments.sql"),
     ),
 ];
 

@@ -11,7 +11,7 @@ use crate::config::DraftingConfig;
 use crate::domain::TimelineEntry;
 use crate::domain::fmt_time;
 use crate::domain::postmortem::*;
-use crate::draft::rank::{Candidate, rank};
+use crate::draft::rank::{self, Candidate, Cause};
 use crate::evidence::Bundle;
 
 /// Words in a responder's message that mark it as a diagnosis worth carrying into the postmortem.
@@ -137,21 +137,30 @@ fn provenance(b: &Bundle, top: &[&Candidate]) -> Provenance {
 /// trigger, or an earlier anomaly onset when metrics show one).
 pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
     let inc = &b.incident;
-    let candidates = rank(&inc.service, start, &b.changes, &b.timeline);
-    let top: Vec<&Candidate> = candidates.iter().take(cfg.max_hypotheses).collect();
+    let causes = rank::rank(&rank::Incident {
+        service: &inc.service,
+        start,
+        changes: &b.changes,
+        timeline: &b.timeline,
+        depends_on: &b.depends_on,
+    });
+    let leading: Vec<&Cause> = causes.iter().take(cfg.max_hypotheses).collect();
+    // The changes among the leading causes: what the sections about changes speak of.
+    let top: Vec<&Candidate> = leading.iter().filter_map(|c| c.change.as_ref()).collect();
     let trigger = first_of(b, "triggered");
     let ack = first_of(b, "acknowledged");
     let resolve = last_of(b, "resolved");
 
-    let hypotheses: Vec<Hypothesis> = top
+    let hypotheses: Vec<Hypothesis> = leading
         .iter()
         .enumerate()
         .map(|(i, c)| Hypothesis {
             rank: i + 1,
-            hypothesis: hypothesis_text(c, &inc.service),
+            kind: c.kind,
+            hypothesis: cause_text(c, &inc.service),
             confidence: c.confidence,
             evidence_ids: c.evidence_ids(),
-            supported: true,
+            supported: !c.evidence_ids().is_empty(),
             reasons: c.reasons.clone(),
         })
         .collect();
@@ -162,7 +171,7 @@ pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
     let changes = change_items(b);
 
     let anomalies = anomalies(b, &top);
-    let (summary, summary_ids) = summary(b, &top, &anomalies, trigger, resolve);
+    let (summary, summary_ids) = summary(b, leading.first().copied(), &anomalies, trigger, resolve);
     let impact = impact(b, start, &anomalies, trigger, ack, resolve);
     let (well, poorly) = response(b, cfg, trigger, ack, resolve);
     let factors = contributing_factors(b, start, &top);

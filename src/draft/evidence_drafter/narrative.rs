@@ -7,11 +7,45 @@ use crate::domain::fmt_minutes;
 use crate::domain::fmt_time;
 use crate::domain::postmortem::*;
 use crate::draft::chart::{self, Mark};
-use crate::draft::rank::{Candidate, mentions_rollback};
+use crate::draft::rank::reading::reports_mitigation;
+use crate::draft::rank::{Candidate, Cause};
 use crate::evidence::{Bundle, is_human};
 use std::collections::BTreeSet;
 
 use super::*;
+
+/// What kind of cause a non-change hypothesis is, in words.
+fn claim_noun(kind: HypothesisKind) -> &'static str {
+    match kind {
+        HypothesisKind::External => "an outage at a provider the service depends on",
+        HypothesisKind::Load => "a surge of load beyond what the service could take",
+        HypothesisKind::Expiry => "something that expired or ran out (a certificate, a credential, a quota or a disk)",
+        HypothesisKind::Infrastructure => "failing infrastructure (a host, a disk or the network)",
+        HypothesisKind::Unknown => "unknown",
+        HypothesisKind::Change | HypothesisKind::UpstreamChange => "a change",
+    }
+}
+
+/// A ranked cause in words.
+pub(super) fn cause_text(c: &Cause, service: &str) -> String {
+    if let Some(ch) = &c.change {
+        return hypothesis_text(ch, service);
+    }
+    match (&c.quote, c.kind) {
+        (_, HypothesisKind::Unknown) => {
+            "No change stands out as the cause, and the responders name no other.".into()
+        }
+        (Some(q), kind) => {
+            let noun = claim_noun(kind);
+            let mut noun = noun.to_string();
+            if let Some(first) = noun.get(..1) {
+                noun.replace_range(..1, &first.to_uppercase());
+            }
+            format!("{noun}, not a change: a responder reports \"{}\".", clip(q, 200))
+        }
+        (None, kind) => format!("{}.", claim_noun(kind)),
+    }
+}
 
 pub(super) fn hypothesis_text(c: &Candidate, service: &str) -> String {
     let ch = c.change;
@@ -28,6 +62,9 @@ pub(super) fn hypothesis_text(c: &Candidate, service: &str) -> String {
             if l.hops == 1 { "" } else { "s" }
         ),
         None if c.same_service => format!("on {service}"),
+        None if !c.upstream_by.is_empty() => {
+            format!("on {}, which the responders found failing under {service}", ch.service)
+        }
         None => format!("on {} (another service)", ch.service),
     };
     let mut s = format!(
@@ -102,7 +139,7 @@ pub(super) fn anomalies(b: &Bundle, top: &[&Candidate]) -> Vec<AnomalyItem> {
 
 pub(super) fn summary(
     b: &Bundle,
-    top: &[&Candidate],
+    leading: Option<&Cause>,
     anomalies: &[AnomalyItem],
     trigger: Option<&TimelineEntry>,
     resolve: Option<&TimelineEntry>,
@@ -139,8 +176,8 @@ pub(super) fn summary(
         .map(|a| a.evidence_ids.clone())
         .unwrap_or_default();
     all.extend(lifecycle);
-    match top.first() {
-        Some(c) if c.confidence >= 0.4 => {
+    match leading.and_then(|c| c.change.as_ref().map(|ch| (c, ch))) {
+        Some((_, c)) if c.confidence >= 0.4 => {
             let cids = c.evidence_ids();
             s.push_str(&format!(
                 " The leading hypothesis (confidence {:.2}) is the {} \"{}\" on {}, {} before the start{}.",
@@ -153,7 +190,7 @@ pub(super) fn summary(
             ));
             all.extend(cids);
         }
-        Some(c) => {
+        Some((_, c)) => {
             s.push_str(&format!(
                 " No change stands out as the cause; the best candidate, the {} \"{}\", has confidence {:.2}{}.",
                 c.change.kind.noun(),
@@ -163,10 +200,23 @@ pub(super) fn summary(
             ));
             all.push(c.change.evidence_id());
         }
-        None => s.push_str(&format!(
-            " No change was recorded in the {} h before the start, so no cause could be ranked.",
-            b.lookback_hours
-        )),
+        None => match leading {
+            Some(c) if c.kind != HypothesisKind::Unknown => {
+                let cids = c.evidence_ids();
+                s.push_str(&format!(
+                    " No change caused it, by the responders' account: the leading hypothesis (confidence {:.2}) is {}{}.",
+                    c.confidence,
+                    claim_noun(c.kind),
+                    cite(&cids)
+                ));
+                all.extend(cids);
+            }
+            _ if b.changes.is_empty() => s.push_str(&format!(
+                " No change was recorded in the {} h before the start, and the responders name no other cause.",
+                b.lookback_hours
+            )),
+            _ => s.push_str(" No change stands out as the cause, and the responders name no other."),
+        },
     }
     dedup(&mut all);
     (s, all)
@@ -317,7 +367,7 @@ pub(super) fn response(
             poorly.push(Finding::new(f("over"), ids(&[trigger, resolve])));
         }
     }
-    let mut rollbacks = entries(b, |e| is_human(&e.kind) && mentions_rollback(&e.text));
+    let mut rollbacks = entries(b, |e| is_human(&e.kind) && reports_mitigation(&e.text));
     rollbacks.truncate(MAX_QUOTES);
     if !rollbacks.is_empty() {
         well.push(Finding::new(

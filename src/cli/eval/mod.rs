@@ -3,13 +3,18 @@
 //! to the evidence ids of its true cause. The set is imported into a throw-away SQLite database
 //! and every incident is drafted through the real drafter (the model when one is configured).
 //!
-//! Scores:
-//! - top-1: the first hypothesis cites one of the true cause's ids;
-//! - top-3: the first three hypotheses together cite every id of the true cause;
+//! Scores (see [`grade`] for how a cause that is not a change is judged):
+//! - top-1: the first hypothesis names the true cause;
+//! - top-3: the first three hypotheses together name it;
+//! - graded: incident tools' 100 / 65 / 35 / 0 scale, averaged;
+//! - calibration error: how far the first hypothesis's confidence is from how often it is right;
+//! - the baseline "latest change on the service" graded alike in the same run;
 //! - citation validity: of every id the drafter cited, the share that exists in the evidence
 //!   (for a model, counted before the verifier removed the invented ones);
 //! - section completeness: of the twelve sections of every draft, the share with content (a
 //!   section that says what is missing counts; an empty one does not).
+
+pub mod grade;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -49,10 +54,16 @@ pub struct Thresholds {
 #[derive(Debug, Serialize)]
 pub struct CaseResult {
     pub incident_id: String,
-    pub expected: Vec<String>,
+    pub expected: grade::Expected,
+    /// The first hypothesis's kind and the ids it cites.
+    pub top_kind: String,
     pub top: Vec<String>,
     pub top1: bool,
     pub top3: bool,
+    pub graded: u8,
+    pub confidence: f64,
+    /// The baseline's grade on this incident.
+    pub baseline: grade::Grade,
     pub cited: usize,
     pub invalid_citations: usize,
     pub sections_filled: usize,
@@ -67,6 +78,18 @@ pub struct Report {
     pub incidents: usize,
     pub top1_accuracy: f64,
     pub top3_accuracy: f64,
+    /// Mean of the 100 / 65 / 35 / 0 grades.
+    pub graded_score: f64,
+    /// Expected calibration error of the first hypothesis's confidence (10 bins).
+    pub calibration_error: f64,
+    /// Mean confidence of first hypotheses that were right, and of those that were wrong.
+    pub confidence_right: f64,
+    pub confidence_wrong: f64,
+    /// "The latest change on the service", on the same incidents.
+    pub baseline_top1_accuracy: f64,
+    pub baseline_graded_score: f64,
+    /// By expected kind: (incidents, top-1, baseline top-1).
+    pub by_kind: BTreeMap<String, (usize, f64, f64)>,
     pub citation_validity: f64,
     pub section_completeness: f64,
     pub cases: Vec<CaseResult>,
@@ -106,8 +129,12 @@ impl Report {
                 if c.top3 { "yes" } else { "no" },
                 format!("{}/{}", c.cited - c.invalid_citations, c.cited),
                 format!("{}/12", c.sections_filled),
-                c.top.first().map(String::as_str).unwrap_or("-"),
-                c.expected.join(", ")
+                format!("{} {}", c.top_kind, c.top.first().map(String::as_str).unwrap_or("")),
+                if c.expected.culprits.is_empty() {
+                    c.expected.label().to_string()
+                } else {
+                    c.expected.culprits.join(", ")
+                }
             );
         }
         println!();
@@ -126,6 +153,21 @@ impl Report {
         println!("incidents             {}", self.incidents);
         println!("top-1 accuracy        {:.3}", self.top1_accuracy);
         println!("top-3 accuracy        {:.3}", self.top3_accuracy);
+        println!(
+            "graded score          {:.1} (100 right cause, 65 one hop short, 35 right area)",
+            self.graded_score
+        );
+        println!(
+            "calibration error     {:.3} (confidence of right tops {:.2}, of wrong tops {:.2})",
+            self.calibration_error, self.confidence_right, self.confidence_wrong
+        );
+        println!(
+            "baseline              top-1 {:.3}, graded {:.1} (the latest change on the service)",
+            self.baseline_top1_accuracy, self.baseline_graded_score
+        );
+        for (kind, (n, ours, base)) in &self.by_kind {
+            println!("  {kind:<16} {n:>3} incidents  top-1 {ours:.3}  baseline {base:.3}");
+        }
         println!("citation validity     {:.3}", self.citation_validity);
         println!("section completeness  {:.3}", self.section_completeness);
     }
@@ -165,13 +207,13 @@ pub async fn run(dir: &Path, mut config: Config) -> anyhow::Result<Report> {
     let expected_path = dir.join("expected.json");
     let text = std::fs::read_to_string(&incidents)
         .with_context(|| format!("reading {}", incidents.display()))?;
-    let expected: BTreeMap<String, Vec<String>> = serde_json::from_str(
+    let expected = grade::parse_expected(
         &std::fs::read_to_string(&expected_path)
             .with_context(|| format!("reading {}", expected_path.display()))?,
     )
     .with_context(|| {
         format!(
-            "{} is not {{\"id\": [\"evidence-id\", …]}}",
+            "{} is not {{\"id\": [\"change:<id>\", …] or {{\"kind\", \"culprits\"}}}}",
             expected_path.display()
         )
     })?;
@@ -179,6 +221,7 @@ pub async fn run(dir: &Path, mut config: Config) -> anyhow::Result<Report> {
     let tmp = tempfile::tempdir()?;
     config.database_url = format!("sqlite://{}", tmp.path().join("eval.db").display());
     let (config, store, _, _, drafter) = crate::app::startup::components(config).await?;
+    let mut records = BTreeMap::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -186,6 +229,7 @@ pub async fn run(dir: &Path, mut config: Config) -> anyhow::Result<Report> {
         let record = crate::ingest::history::parse_record(line, &config)
             .map_err(|e| anyhow::anyhow!("{}:{}: {e}", incidents.display(), n + 1))?;
         store.import_record(&record).await?;
+        records.insert(record.id.to_string(), record);
     }
 
     let mut cases = Vec::new();
@@ -200,13 +244,43 @@ pub async fn run(dir: &Path, mut config: Config) -> anyhow::Result<Report> {
         let doc: &Postmortem = &drafted.postmortem;
         model = model.or(doc.header.model.clone());
         prompt_version = prompt_version.or(doc.header.prompt_version.clone());
-        cases.push(score(id, want, doc, &store).await?);
+        let record = records
+            .get(id)
+            .with_context(|| format!("{id} is not in incidents.jsonl"))?;
+        cases.push(score(id, want, record, doc, &store).await?);
     }
     store.close().await;
     let n = cases.len().max(1) as f64;
     let cited: usize = cases.iter().map(|c| c.cited).sum();
     let invalid: usize = cases.iter().map(|c| c.invalid_citations).sum();
+    let share = |f: &dyn Fn(&CaseResult) -> bool| cases.iter().filter(|c| f(c)).count() as f64 / n;
+    let mean = |v: Vec<f64>| {
+        if v.is_empty() {
+            0.0
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
+    };
+    let mut by_kind: BTreeMap<String, (usize, f64, f64)> = BTreeMap::new();
+    for c in &cases {
+        let e = by_kind.entry(c.expected.label().to_string()).or_default();
+        e.0 += 1;
+        e.1 += f64::from(u8::from(c.top1));
+        e.2 += f64::from(u8::from(c.baseline.top1));
+    }
+    for v in by_kind.values_mut() {
+        v.1 /= v.0 as f64;
+        v.2 /= v.0 as f64;
+    }
+    let points: Vec<(f64, bool)> = cases.iter().map(|c| (c.confidence, c.top1)).collect();
     Ok(Report {
+        graded_score: mean(cases.iter().map(|c| f64::from(c.graded)).collect()),
+        calibration_error: grade::calibration_error(&points),
+        confidence_right: mean(cases.iter().filter(|c| c.top1).map(|c| c.confidence).collect()),
+        confidence_wrong: mean(cases.iter().filter(|c| !c.top1).map(|c| c.confidence).collect()),
+        baseline_top1_accuracy: share(&|c| c.baseline.top1),
+        baseline_graded_score: mean(cases.iter().map(|c| f64::from(c.baseline.graded)).collect()),
+        by_kind,
         drafter: if cases.iter().any(|c| c.drafter == "llm") {
             "llm".into()
         } else {
@@ -228,25 +302,27 @@ pub async fn run(dir: &Path, mut config: Config) -> anyhow::Result<Report> {
     })
 }
 
-/// How one draft did against the culprits `want`: top-1 and top-3 hits among the supported
-/// hypotheses, and citations checked against the evidence the store holds.
+/// How one draft did against what caused it (see [`grade`]), the baseline beside it, and its
+/// citations checked against the evidence the store holds.
 async fn score(
     id: &str,
-    want: &[String],
+    want: &grade::Expected,
+    record: &crate::domain::HistoryRecord,
     doc: &Postmortem,
     store: &Store,
 ) -> anyhow::Result<CaseResult> {
-    let hyps: Vec<Vec<String>> = doc
+    let hyps: Vec<&crate::domain::postmortem::Hypothesis> = doc
         .root_cause_hypotheses
         .iter()
         .filter(|h| h.supported)
-        .map(|h| culprits(&h.evidence_ids))
         .collect();
-    let top1 = hyps
-        .first()
-        .is_some_and(|h| h.iter().any(|i| want.contains(i)));
-    let top3: Vec<&String> = hyps.iter().take(3).flatten().collect();
-    let top3 = !want.is_empty() && want.iter().all(|w| top3.contains(&w));
+    let service_of = |evidence_id: &str| {
+        doc.changes
+            .iter()
+            .find(|c| c.evidence_id == evidence_id)
+            .map(|c| c.service.clone())
+    };
+    let g = grade::grade(&hyps, want, service_of);
     // Checked here against the stored evidence, not taken from the drafter's word.
     let mut valid: std::collections::BTreeSet<String> = store
         .timeline(&IncidentId::parse(id)?)
@@ -263,10 +339,14 @@ async fn score(
         + doc.provenance.removed_citations.len();
     Ok(CaseResult {
         incident_id: id.to_string(),
-        expected: want.to_vec(),
-        top: hyps.first().cloned().unwrap_or_default(),
-        top1,
-        top3,
+        expected: want.clone(),
+        top_kind: hyps.first().map_or("-", |h| h.kind.as_str()).to_string(),
+        top: hyps.first().map(|h| culprits(&h.evidence_ids)).unwrap_or_default(),
+        top1: g.top1,
+        top3: g.top3,
+        graded: g.graded,
+        confidence: g.confidence,
+        baseline: grade::grade_baseline(record, want),
         cited: cited + doc.provenance.removed_citations.len(),
         invalid_citations: invalid,
         sections_filled: sections_filled(&doc.markdown),

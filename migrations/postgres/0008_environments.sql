@@ -1,0 +1,3 @@
+-- Deployment environments: a non-production deployment stays evidence but is never a cause.
+ALTER TABLE changes ADD COLUMN environment TEXT;
+ALTER TABLE changes ADD COLUMN production INTEGER NOT NULL DEFAULT 1;

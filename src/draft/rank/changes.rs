@@ -1,0 +1,707 @@
+//! Changes as causes: which responders name, undo or rule out, and how close each sits to the
+//! incident (its service, its time, its kind). A change scores a prior (where and when it landed,
+//! what kind it is) plus the evidence the responders' words give for or against it.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use super::reading;
+use crate::domain::postmortem::HypothesisKind;
+use crate::domain::{Change, ChangeKind, Millis, TimelineEntry, fmt_minutes};
+
+/// The prior's parts: where, when and what kind (their sum over a perfect candidate is 0.62).
+const W_PLACE: f64 = 0.30;
+const W_RECENCY: f64 = 0.20;
+const W_KIND: f64 = 0.12;
+/// The evidence's parts.
+const W_UNDONE: f64 = 0.45;
+const W_NAMED: f64 = 0.30;
+const W_DISMISSED: f64 = 0.45;
+/// Recency decays with this time constant: 30 min before → 0.85, 3 h → 0.37, 12 h → 0.02.
+const RECENCY_TAU_MIN: f64 = 180.0;
+
+#[derive(Debug, Clone)]
+pub struct Candidate<'a> {
+    pub change: &'a Change,
+    /// `change` on the incident's service, `upstream_change` elsewhere.
+    pub kind: HypothesisKind,
+    pub score: f64,
+    pub confidence: f64,
+    pub minutes_before: f64,
+    pub same_service: bool,
+    /// Human messages that name this change.
+    pub named_by: Vec<String>,
+    /// Human messages that report rolling it back.
+    pub rolled_back_by: Vec<String>,
+    /// Human messages that say its service was failing (for a change on another service).
+    pub upstream_by: Vec<String>,
+    /// One of them says that service undid something.
+    pub upstream_undone: bool,
+    pub routine: bool,
+    pub reasons: Vec<String>,
+}
+
+impl Candidate<'_> {
+    /// Evidence ids: the change, then the messages that name it.
+    pub fn evidence_ids(&self) -> Vec<String> {
+        let mut ids = vec![self.change.evidence_id()];
+        for id in self
+            .rolled_back_by
+            .iter()
+            .chain(&self.named_by)
+            .chain(&self.upstream_by)
+        {
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+        ids
+    }
+}
+
+/// How risky a kind of change is as a cause.
+pub fn kind_weight(kind: ChangeKind) -> f64 {
+    match kind {
+        ChangeKind::Config | ChangeKind::FeatureFlag | ChangeKind::Migration => 1.0,
+        ChangeKind::Deploy => 0.9,
+        ChangeKind::Data | ChangeKind::Model | ChangeKind::Prompt => 0.85,
+        ChangeKind::Infra => 0.6,
+    }
+}
+
+/// Words that mark a change as routine (docs, typos, dashboards…), whatever its kind.
+const ROUTINE: &[&str] = &[
+    "readme",
+    "docs",
+    "documentation",
+    "typo",
+    "comment",
+    "changelog",
+    "dashboard",
+    "runbook",
+    "lint",
+    "formatting",
+    "chore",
+    "copy edit",
+    "test-only",
+    "tests only",
+    "license",
+];
+
+pub fn is_routine(summary: &str) -> bool {
+    let s = summary.to_lowercase();
+    ROUTINE.iter().any(|w| s.contains(w))
+}
+
+const STOP: &[&str] = &[
+    "the", "and", "for", "from", "with", "into", "to", "on", "in", "of", "a", "an", "by", "at",
+    "is", "was", "new", "add", "update", "change", "set",
+];
+
+/// Whole tokens keep `._-:@/` (`deploy-4821`, `v1.42.0`, `fees_corpus@commit:abc`); fine tokens split
+/// those too, except `.` and `_` (`fees_corpus`, `4821`). Both lower-cased.
+fn whole_tokens(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !(c.is_alphanumeric() || "._-:@/".contains(c)))
+        .map(|t| t.trim_matches(|c: char| ".:-/@".contains(c)))
+        .filter(|t| t.len() >= 2)
+        .map(str::to_lowercase)
+}
+
+fn fine_tokens(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !(c.is_alphanumeric() || c == '.' || c == '_'))
+        .map(|t| t.trim_matches('.'))
+        .filter(|t| t.len() >= 2 && !STOP.contains(t))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Responder messages indexed by token, so finding the messages that name a change costs the
+/// postings of that change's tokens, not a pass over every message.
+pub struct MessageIndex {
+    lower: Vec<String>,
+    postings: HashMap<String, Vec<u32>>,
+}
+
+impl MessageIndex {
+    pub fn new<'a>(texts: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut lower = Vec::new();
+        let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, text) in texts.into_iter().enumerate() {
+            let mut seen = HashSet::new();
+            for t in whole_tokens(text).chain(fine_tokens(text)) {
+                if seen.insert(t.clone()) {
+                    postings.entry(t).or_default().push(i as u32);
+                }
+            }
+            lower.push(text.to_lowercase());
+        }
+        Self { lower, postings }
+    }
+
+    fn posting(&self, token: &str) -> &[u32] {
+        self.postings.get(token).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Messages holding every whole token of `phrase`, confirmed by `check` on the text.
+    fn phrase(&self, phrase: &str, check: impl Fn(&str) -> bool) -> Vec<u32> {
+        let toks: Vec<String> = whole_tokens(phrase).collect();
+        let Some(first) = toks.first() else {
+            return vec![];
+        };
+        self.posting(first)
+            .iter()
+            .copied()
+            .filter(|&i| {
+                toks[1..]
+                    .iter()
+                    .all(|t| self.posting(t).binary_search(&i).is_ok())
+            })
+            .filter(|&i| check(&self.lower[i as usize]))
+            .collect()
+    }
+
+    /// Messages that name the change: its id, its version, or most of its summary.
+    pub fn naming(&self, c: &Change) -> BTreeSet<u32> {
+        let mut out = BTreeSet::new();
+        let id = c.id.to_lowercase();
+        if id.len() >= 4 {
+            out.extend(self.phrase(&id, |t| t.contains(&id)));
+        }
+        if let Some(v) = c
+            .version
+            .as_deref()
+            .map(str::to_lowercase)
+            .filter(|v| v.len() >= 3)
+        {
+            // "rolled back to v1.41.3" names v1.41.3 as the target, not the culprit; "5.2.0"
+            // names v5.2.0.
+            for v in [v.clone(), v.trim_start_matches('v').to_string()] {
+                if v.len() < 3 || !v.contains(|c: char| c.is_ascii_digit()) {
+                    continue;
+                }
+                let target = format!("to {v}");
+                let targeted = format!("to v{v}");
+                out.extend(self.phrase(&v, |t| {
+                    t.contains(&v) && !t.contains(&target) && !t.contains(&targeted)
+                }));
+            }
+        }
+        // A key-like word of the summary (a flag key, a setting): `semantic-rerank-v2`,
+        // `allkeys-lru`, `max_batch_tokens`.
+        for key in key_words(&c.summary) {
+            out.extend(self.phrase(&key, |t| t.contains(&key)));
+        }
+        let summary = c.summary.to_lowercase();
+        out.extend(self.phrase(&summary, |t| t.contains(&summary)));
+        let want: BTreeSet<String> = fine_tokens(&c.summary).into_iter().collect();
+        if want.len() >= 2 {
+            let mut hits: HashMap<u32, usize> = HashMap::new();
+            for w in &want {
+                for &i in self.posting(w) {
+                    *hits.entry(i).or_default() += 1;
+                }
+            }
+            out.extend(
+                hits.into_iter()
+                    .filter(|&(_, n)| n >= 3 && n as f64 / want.len() as f64 >= 0.6)
+                    .map(|(i, _)| i),
+            );
+        }
+        out
+    }
+}
+
+/// The words of a summary that read as keys: joined by `-`, `_` or `.`, with letters, at least
+/// six characters, and not a version.
+fn key_words(summary: &str) -> Vec<String> {
+    whole_tokens(summary)
+        .filter(|t| {
+            t.len() >= 6
+                && t.contains(['-', '_', '.'])
+                && t.chars().filter(|c| c.is_alphabetic()).count() >= 3
+                && !(t.starts_with('v') && t[1..].starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .collect()
+}
+
+/// Does the message loosely point at the change: two words of its summary, or (when `one_will_do`)
+/// one word no other change's summary has? Loose pointing only counts when the message rules out
+/// (one word will do: ruling out is cheap) or undoes (two words needed).
+fn loosely_names(text: &str, c: &Change, others: &[&Change], one_will_do: bool) -> bool {
+    let words: BTreeSet<String> = fine_tokens(text).into_iter().collect();
+    let own: BTreeSet<String> = fine_tokens(&c.summary)
+        .into_iter()
+        .filter(|w| w.len() >= 4 && !w.chars().all(|ch| ch.is_ascii_digit()))
+        .collect();
+    let shared: Vec<&String> = own.intersection(&words).collect();
+    shared.len() >= 2
+        || one_will_do && shared.iter().any(|w| {
+            w.len() >= 5
+                && others
+                    .iter()
+                    .filter(|o| o.id != c.id)
+                    .all(|o| !fine_tokens(&o.summary).contains(w))
+        })
+}
+
+/// Words for each kind of change, as responders say them ("reverted the prompt").
+fn kind_words(kind: ChangeKind) -> &'static [&'static str] {
+    match kind {
+        ChangeKind::Deploy => &["deploy", "release", "build", "version"],
+        ChangeKind::Config => &["config", "setting", "configuration"],
+        ChangeKind::FeatureFlag => &["flag", "feature flag", "toggle", "rollout"],
+        ChangeKind::Migration => &["migration", "schema", "index"],
+        ChangeKind::Infra => &["infra", "terraform", "instance type", "node pool"],
+        ChangeKind::Data => &["data", "dataset", "backfill"],
+        ChangeKind::Model => &["model"],
+        ChangeKind::Prompt => &["prompt", "system prompt"],
+    }
+}
+
+fn mentions_kind(text: &str, kind: ChangeKind) -> bool {
+    let t = text.to_lowercase();
+    kind_words(kind).iter().any(|w| {
+        t.match_indices(w).any(|(i, _)| {
+            let before = t[..i].chars().next_back();
+            let after = t[i + w.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphabetic)
+                || after == Some('s')
+        })
+    })
+}
+
+/// Does `text` name the change: its id, its version, or most of its summary?
+pub fn names(text: &str, c: &Change) -> bool {
+    !MessageIndex::new([text]).naming(c).is_empty()
+}
+
+/// What is known around the incident when its changes are scored.
+pub struct Context<'r> {
+    pub service: &'r str,
+    /// The incident's start (its first trigger or an earlier anomaly onset), ms.
+    pub start: Millis,
+    /// The responders' messages, in time order.
+    pub human: &'r [&'r TimelineEntry],
+    /// Other services the responders say are failing: the messages, and whether one says the
+    /// service undid a change.
+    pub upstream: &'r HashMap<String, Upstream>,
+    /// Services the incident's service depends on (configuration).
+    pub depends_on: &'r [String],
+    /// A cause that is not a change has strong support, so a change nobody points at weighs less.
+    pub explained_otherwise: bool,
+}
+
+/// What the responders say about another service.
+#[derive(Debug, Clone, Default)]
+pub struct Upstream {
+    pub evidence: Vec<String>,
+    pub undone: bool,
+}
+
+/// Scores the changes that landed before the start, in no particular order. Changes after the
+/// start cannot have started the incident and are left out, as are non-production deployments.
+pub fn score<'a>(cx: &Context<'_>, changes: &'a [Change]) -> Vec<Candidate<'a>> {
+    let index = MessageIndex::new(cx.human.iter().map(|e| e.text.as_str()));
+    let before: Vec<&Change> = changes
+        .iter()
+        .filter(|c| c.at <= cx.start && c.production)
+        .collect();
+    let named: Vec<BTreeSet<u32>> = before.iter().map(|c| index.naming(c)).collect();
+    before
+        .iter()
+        .zip(&named)
+        .map(|(c, by)| candidate(cx, c, &words_about(cx, c, &before, &named, by)))
+        .collect()
+}
+
+/// The messages that undo, name or rule out one change: those naming it; those that rule out
+/// or undo something they loosely point at; those that point back ("that", "it", "the
+/// migration") at a message naming it just before; and an undo of "the prompt" (its kind) when it
+/// is the latest of its kind on the incident's service.
+fn words_about(
+    cx: &Context<'_>,
+    c: &Change,
+    before: &[&Change],
+    named: &[BTreeSet<u32>],
+    by: &BTreeSet<u32>,
+) -> Words {
+    let mut w = Words::default();
+    let latest_of_kind = c.service == cx.service
+        && before
+            .iter()
+            .filter(|o| o.service == cx.service && o.kind == c.kind)
+            .all(|o| o.at <= c.at);
+    for (i, e) in cx.human.iter().enumerate() {
+        let i = i as u32;
+        let text = &e.text;
+        let names_it = by.contains(&i);
+        let names_other = named.iter().any(|n| n.contains(&i));
+        let dismisses = reading::dismisses(text);
+        let undoes = reading::undoes(text) && !dismisses && !reading::hedged(text);
+        // "that"/"it" point at the message just before; "the migration" at one of the last three.
+        // A bare "reverting" undoes what was named last, in the three messages before.
+        let last_named = (0..i).rev().take(3).find(|&j| named[..].iter().any(|n| n.contains(&j)));
+        let pointed_back = !names_other
+            && (i > 0 && by.contains(&(i - 1)) && reading::refers_back(text)
+                || (0..i).rev().take(3).any(|j| by.contains(&j)) && mentions_kind(text, c.kind)
+                || undoes && last_named.is_some_and(|j| by.contains(&j)));
+        let loose = !names_other
+            && (dismisses || undoes)
+            && loosely_names(text, c, before, dismisses);
+        let of_kind = !names_other && undoes && latest_of_kind && mentions_kind(text, c.kind);
+        // "rolling back to recs-ranker@v41" undoes the recs-ranker change before it.
+        let of_artifact = undoes
+            && artifact(c).is_some_and(|a| text.to_lowercase().contains(&a))
+            && before
+                .iter()
+                .filter(|o| artifact(o) == artifact(c))
+                .all(|o| o.at <= c.at);
+        if !(names_it || pointed_back || loose || of_kind || of_artifact) {
+            continue;
+        }
+        let id = e.evidence_id.clone();
+        // Undone, and the next two messages say nothing got better: that rules it out.
+        let undone_in_vain = undoes
+            && cx.human[i as usize + 1..]
+                .iter()
+                .take(2)
+                .any(|n| reading::no_better(&n.text));
+        if dismisses || undone_in_vain {
+            w.dismissed_by.push(id);
+        } else if undoes {
+            w.rolled_back_by.push(id);
+        } else if names_it && !reading::hedged(text) {
+            w.named_by.push(id);
+        }
+    }
+    w
+}
+
+/// What a version names apart from its number: `recs-ranker` of `recs-ranker@v42`.
+fn artifact(c: &Change) -> Option<String> {
+    let v = c.version.as_deref()?.to_lowercase();
+    let (name, _) = v.split_once(['@', ':'])?;
+    (name.len() >= 4).then(|| name.to_string())
+}
+
+#[derive(Default)]
+struct Words {
+    named_by: Vec<String>,
+    rolled_back_by: Vec<String>,
+    dismissed_by: Vec<String>,
+}
+
+fn candidate<'a>(cx: &Context<'_>, c: &'a Change, w: &Words) -> Candidate<'a> {
+    let service = cx.service;
+    let minutes_before = (cx.start - c.at) as f64 / 60_000.0;
+    let same_service = c.service == service;
+    let routine = is_routine(&c.summary);
+    // A change a responder ruled out (and nobody undid or named again after) is not "named".
+    let last_dismissal = w.dismissed_by.last();
+    let named_after = w
+        .named_by
+        .iter()
+        .any(|n| last_dismissal.is_some_and(|d| position(cx, n) > position(cx, d)));
+    let dismissed = last_dismissal.is_some() && w.rolled_back_by.is_empty() && !named_after;
+    let named_by = if dismissed { vec![] } else { w.named_by.clone() };
+    let undone = !w.rolled_back_by.is_empty();
+    let up = cx.upstream.get(&c.service).filter(|_| !same_service);
+    let upstream_evidence = up.map_or(0.0, |u| {
+        0.2 + 0.1 * (u.evidence.len().min(3) as f64 - 1.0) + if u.undone { 0.2 } else { 0.0 }
+    });
+    // Being on the service, upstream of it (lineage, configuration, the responders' words) ties
+    // a change to the incident; other services' changes only weakly.
+    let upstream_known = up.is_some() || cx.depends_on.iter().any(|d| *d == c.service);
+    let place = match &c.lineage {
+        Some(l) => match l.hops {
+            0 | 1 => 1.0,
+            2 => 0.75,
+            _ => 0.55,
+        },
+        None if same_service => 1.0,
+        None if upstream_known => 0.6,
+        None => 0.15,
+    };
+    let recency = (-minutes_before / RECENCY_TAU_MIN).exp();
+    let kind = kind_weight(c.kind) * if routine { 0.3 } else { 1.0 };
+    let mut prior = W_PLACE * place + W_RECENCY * recency + W_KIND * kind;
+    let direct = undone || !named_by.is_empty() || upstream_evidence > 0.0;
+    if cx.explained_otherwise && !direct {
+        prior *= 0.6;
+    }
+    let evidence = if undone {
+        W_UNDONE
+    } else if !named_by.is_empty() {
+        W_NAMED + 0.05 * (named_by.len().min(3) - 1) as f64
+    } else {
+        0.0
+    } - if dismissed { W_DISMISSED } else { 0.0 }
+        + upstream_evidence;
+    let score = prior + evidence;
+    let upstream_by = up.map(|u| u.evidence.clone()).unwrap_or_default();
+    let reasons = reasons(cx, c, minutes_before, same_service, routine, w, dismissed, &upstream_by);
+    let kind = match &c.lineage {
+        Some(l) if l.hops > 0 => HypothesisKind::UpstreamChange,
+        None if !same_service => HypothesisKind::UpstreamChange,
+        _ => HypothesisKind::Change,
+    };
+    Candidate {
+        change: c,
+        kind,
+        score,
+        confidence: 0.0,
+        minutes_before,
+        same_service,
+        named_by,
+        rolled_back_by: w.rolled_back_by.clone(),
+        upstream_undone: up.is_some_and(|u| u.undone),
+        upstream_by,
+        routine,
+        reasons,
+    }
+}
+
+/// Where a message stands among the responders' messages.
+fn position(cx: &Context<'_>, evidence_id: &str) -> usize {
+    cx.human
+        .iter()
+        .position(|e| e.evidence_id == evidence_id)
+        .unwrap_or(0)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn reasons(
+    cx: &Context<'_>,
+    c: &Change,
+    minutes_before: f64,
+    same_service: bool,
+    routine: bool,
+    w: &Words,
+    dismissed: bool,
+    upstream_by: &[String],
+) -> Vec<String> {
+    let service = cx.service;
+    let mut reasons = vec![format!(
+        "landed {} before the start",
+        fmt_minutes(minutes_before)
+    )];
+    reasons.push(match &c.lineage {
+        Some(l) if l.hops == 0 => format!("seen in {service}'s own runs: {}", l.path),
+        Some(l) => format!(
+            "upstream of {service} through lineage ({} hop{}): {}",
+            l.hops,
+            if l.hops == 1 { "" } else { "s" },
+            l.path
+        ),
+        None if same_service => format!("on the incident's service ({service})"),
+        None if cx.depends_on.contains(&c.service) => {
+            format!("on {}, which {service} depends on", c.service)
+        }
+        None => format!("on another service ({})", c.service),
+    });
+    if !upstream_by.is_empty() {
+        reasons.push(format!(
+            "responders say {} was failing ({})",
+            c.service,
+            upstream_by.join(", ")
+        ));
+    }
+    if !w.rolled_back_by.is_empty() {
+        reasons.push(format!(
+            "a responder reports undoing it ({})",
+            w.rolled_back_by.join(", ")
+        ));
+    }
+    if !w.named_by.is_empty() && !dismissed {
+        reasons.push(format!("a responder names it ({})", w.named_by.join(", ")));
+    }
+    if dismissed {
+        reasons.push(format!(
+            "a responder ruled it out ({})",
+            w.dismissed_by.join(", ")
+        ));
+    }
+    reasons.push(if routine {
+        format!("routine {} (its summary reads as low-risk)", c.kind.noun())
+    } else {
+        format!("{} (a risky kind of change)", c.kind.noun())
+    });
+    reasons
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Millis = 1_800_000_000_000;
+    const MIN: Millis = 60_000;
+
+    fn change(
+        id: &str,
+        service: &str,
+        kind: ChangeKind,
+        summary: &str,
+        minutes_before: i64,
+    ) -> Change {
+        Change {
+            id: id.into(),
+            service: service.into(),
+            kind,
+            summary: summary.into(),
+            at: T0 - minutes_before * MIN,
+            version: Some(format!("v-{id}")),
+            author: None,
+            url: None,
+            source: "api".into(),
+            environment: None,
+            production: true,
+            lineage: None,
+        }
+    }
+
+    fn note(id: &str, text: &str) -> TimelineEntry {
+        TimelineEntry {
+            incident_id: "P1".into(),
+            evidence_id: format!("pagerduty:{id}"),
+            at: T0 + 10 * MIN,
+            source: "pagerduty".into(),
+            kind: "note".into(),
+            author: None,
+            text: text.into(),
+            thread: None,
+        }
+    }
+
+    fn rank<'a>(
+        service: &'a str,
+        start: Millis,
+        changes: &'a [Change],
+        timeline: &'a [TimelineEntry],
+    ) -> Vec<Candidate<'a>> {
+        super::super::rank(&super::super::Incident {
+            service,
+            start,
+            changes,
+            timeline,
+            depends_on: &[],
+        })
+        .into_iter()
+        .filter_map(|c| c.change)
+        .collect()
+    }
+
+    fn top(changes: &[Change], timeline: &[TimelineEntry]) -> String {
+        rank("svc", T0, changes, timeline)[0].change.id.clone()
+    }
+
+    #[test]
+    fn a_recent_change_on_the_service_beats_an_older_one() {
+        let cs = [
+            change("old", "svc", ChangeKind::Deploy, "Add retry metrics", 600),
+            change(
+                "recent",
+                "svc",
+                ChangeKind::Deploy,
+                "Bump client library",
+                20,
+            ),
+        ];
+        assert_eq!(top(&cs, &[]), "recent");
+    }
+
+    #[test]
+    fn the_service_own_change_beats_a_closer_change_elsewhere() {
+        let cs = [
+            change("ours", "svc", ChangeKind::Deploy, "Bump client library", 40),
+            change("theirs", "other", ChangeKind::Config, "Tune cache size", 3),
+        ];
+        assert_eq!(top(&cs, &[]), "ours");
+    }
+
+    #[test]
+    fn changes_after_the_start_are_never_candidates() {
+        let cs = [
+            change(
+                "before",
+                "svc",
+                ChangeKind::Deploy,
+                "Bump client library",
+                300,
+            ),
+            change("after", "svc", ChangeKind::Config, "Raise pool size", -5),
+        ];
+        let r = rank("svc", T0, &cs, &[]);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].change.id, "before");
+    }
+
+    #[test]
+    fn a_responder_naming_a_change_outranks_recency() {
+        let cs = [
+            change(
+                "named",
+                "svc",
+                ChangeKind::Deploy,
+                "Raise DB statement timeout",
+                300,
+            ),
+            change("recent", "svc", ChangeKind::Config, "Tune cache size", 5),
+        ];
+        let notes = [note("n1", "Pool is exhausted; rolling back v-named now")];
+        let r = rank("svc", T0, &cs, &notes);
+        assert_eq!(r[0].change.id, "named");
+        assert_eq!(r[0].rolled_back_by, vec!["pagerduty:n1"]);
+        assert!(r[0].confidence > r[1].confidence);
+        assert!(r[0].evidence_ids().contains(&"pagerduty:n1".to_string()));
+    }
+
+    #[test]
+    fn a_risky_kind_beats_a_routine_change_at_a_similar_time() {
+        let cs = [
+            change("docs", "svc", ChangeKind::Deploy, "Fix typo in README", 10),
+            change(
+                "flag",
+                "svc",
+                ChangeKind::FeatureFlag,
+                "Enable new checkout flow",
+                25,
+            ),
+        ];
+        assert_eq!(top(&cs, &[]), "flag");
+    }
+
+    #[test]
+    fn naming_needs_the_id_version_or_most_of_the_summary() {
+        let c = change(
+            "deploy-4821",
+            "svc",
+            ChangeKind::Deploy,
+            "Raise DB statement timeout 5s -> 30s",
+            30,
+        );
+        assert!(names("rolling back deploy-4821", &c));
+        assert!(names("v-deploy-4821 is bad", &c));
+        assert!(names(
+            "the raise of the db statement timeout to 30s looks wrong",
+            &c
+        ));
+        assert!(!names("db is slow", &c));
+        let v = Change {
+            version: Some("v1.42".into()),
+            ..c.clone()
+        };
+        assert!(names("rolled back v1.42.", &v));
+        assert!(!names("rolled back v1.42.0", &v));
+        assert!(
+            !names("rolling back deploy-9 to v1.42", &v),
+            "a rollback target is not the culprit"
+        );
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(fmt_minutes(45.0), "45 min");
+        assert_eq!(fmt_minutes(125.0), "2 h 5 min");
+        assert_eq!(fmt_minutes(60.0 * 27.0), "1 d 3 h");
+    }
+}

@@ -1,0 +1,294 @@
+//! Root-cause ranking: every kind of cause a postmortem names, best first. Changes (on the
+//! incident's service, or upstream of it) score on where and when they landed and on what the
+//! responders say of them ([`changes`]); causes that are not changes (a provider's outage, a
+//! traffic surge, an expiry, failing infrastructure) score on the responders' statements of them
+//! ([`reading`]). When the words point away from every change, a change nobody points at weighs
+//! less, so "no change stands out" can lead.
+
+pub mod changes;
+pub mod reading;
+
+use std::collections::HashMap;
+
+pub use changes::{Candidate, is_routine, kind_weight, names};
+use changes::{Context, Upstream};
+use reading::{Claim, ServiceName, Stance};
+
+use crate::domain::postmortem::HypothesisKind;
+use crate::domain::{Change, Millis, TimelineEntry};
+use crate::evidence::is_human;
+
+/// A ranked cause.
+#[derive(Debug, Clone)]
+pub struct Cause<'a> {
+    pub kind: HypothesisKind,
+    /// The change it blames, for `change` and `upstream_change`.
+    pub change: Option<Candidate<'a>>,
+    pub score: f64,
+    /// 0–1, calibrated so a cause at 0.8 is right about 8 times in 10.
+    pub confidence: f64,
+    /// For a cause that is not a change: the responders' statements it rests on, strongest first.
+    pub statements: Vec<String>,
+    /// The text of the strongest statement.
+    pub quote: Option<String>,
+    /// How many messages state it outright (for a cause that is not a change).
+    pub strong: usize,
+    pub reasons: Vec<String>,
+}
+
+impl Cause<'_> {
+    /// The evidence it cites: the change and the messages about it, or the statements.
+    pub fn evidence_ids(&self) -> Vec<String> {
+        match &self.change {
+            Some(c) => c.evidence_ids(),
+            None => self.statements.clone(),
+        }
+    }
+}
+
+/// Everything ranking reads about one incident.
+pub struct Incident<'a> {
+    pub service: &'a str,
+    /// The first trigger, or an earlier anomaly onset (ms).
+    pub start: Millis,
+    pub changes: &'a [Change],
+    pub timeline: &'a [TimelineEntry],
+    /// Services it depends on (configuration).
+    pub depends_on: &'a [String],
+}
+
+/// Ranks the causes of the incident, best first.
+pub fn rank<'a>(inc: &Incident<'a>) -> Vec<Cause<'a>> {
+    let human: Vec<&TimelineEntry> = inc
+        .timeline
+        .iter()
+        .filter(|e| is_human(&e.kind))
+        .collect();
+    let claims = claims(&human);
+    let upstream = upstream(inc, &human);
+    let explained_otherwise = claims.iter().any(|c| c.score >= STRONG_CLAIM);
+    let cx = Context {
+        service: inc.service,
+        start: inc.start,
+        human: &human,
+        upstream: &upstream,
+        depends_on: inc.depends_on,
+        explained_otherwise,
+    };
+    let mut causes: Vec<Cause<'a>> = changes::score(&cx, inc.changes)
+        .into_iter()
+        .map(|c| Cause {
+            kind: c.kind,
+            score: c.score,
+            confidence: 0.0,
+            statements: vec![],
+            quote: None,
+            strong: 0,
+            reasons: c.reasons.clone(),
+            change: Some(c),
+        })
+        .collect();
+    causes.extend(claims);
+    if causes.iter().all(|c| c.score < NOTHING_STANDS_OUT) {
+        causes.push(unknown(inc));
+    }
+    causes.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| minutes_before(a).total_cmp(&minutes_before(b)))
+            .then_with(|| key(a).cmp(&key(b)))
+    });
+    calibrate(&mut causes);
+    causes
+}
+
+/// A claim this strong explains the incident without a change.
+const STRONG_CLAIM: f64 = 0.5;
+/// Below this, no cause stands out and "unknown" is ranked too.
+const NOTHING_STANDS_OUT: f64 = 0.3;
+
+fn minutes_before(c: &Cause) -> f64 {
+    c.change.as_ref().map_or(f64::MAX, |c| c.minutes_before)
+}
+
+fn key<'a>(c: &'a Cause) -> &'a str {
+    c.change.as_ref().map_or(c.kind.as_str(), |c| &c.change.id)
+}
+
+/// The causes that are not changes, from what the responders state.
+fn claims<'a>(human: &[&TimelineEntry]) -> Vec<Cause<'a>> {
+    let mut by_claim: HashMap<Claim, (Vec<(Stance, &TimelineEntry)>, usize)> = HashMap::new();
+    for e in human {
+        for (claim, stance) in reading::claims(&e.text) {
+            let slot = by_claim.entry(claim).or_default();
+            match stance {
+                Stance::Denied => slot.1 += 1,
+                s => slot.0.push((s, e)),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for claim in Claim::ALL {
+        let Some((mut said, denied)) = by_claim.remove(&claim) else {
+            continue;
+        };
+        if said.is_empty() {
+            continue;
+        }
+        said.sort_by_key(|(s, e)| (*s != Stance::Strong, e.at));
+        let strong = said.iter().filter(|(s, _)| *s == Stance::Strong).count();
+        let weak = said.len() - strong;
+        let score = (0.30 + 0.25 * strong.min(3) as f64 + 0.08 * weak.min(3) as f64
+            - 0.15 * denied as f64)
+            .clamp(0.0, 0.95);
+        let kind = match claim {
+            Claim::External => HypothesisKind::External,
+            Claim::Load => HypothesisKind::Load,
+            Claim::Expiry => HypothesisKind::Expiry,
+            Claim::Infrastructure => HypothesisKind::Infrastructure,
+        };
+        let mut reasons = vec![format!(
+            "{strong} responder message{} state{} it, {weak} suggest{} it",
+            if strong == 1 { "" } else { "s" },
+            if strong == 1 { "s" } else { "" },
+            if weak == 1 { "s" } else { "" },
+        )];
+        if denied > 0 {
+            reasons.push(format!(
+                "{denied} message{} rule{} it out",
+                if denied == 1 { "" } else { "s" },
+                if denied == 1 { "s" } else { "" }
+            ));
+        }
+        out.push(Cause {
+            kind,
+            change: None,
+            score,
+            confidence: 0.0,
+            statements: said.iter().map(|(_, e)| e.evidence_id.clone()).collect(),
+            quote: said.first().map(|(_, e)| e.text.clone()),
+            strong,
+            reasons,
+        });
+    }
+    out
+}
+
+/// Other services the responders say are failing, or undid a change.
+fn upstream(inc: &Incident<'_>, human: &[&TimelineEntry]) -> HashMap<String, Upstream> {
+    let mut names: Vec<String> = inc
+        .changes
+        .iter()
+        .map(|c| c.service.clone())
+        .chain(inc.depends_on.iter().cloned())
+        .filter(|s| s != inc.service)
+        .collect();
+    names.sort();
+    names.dedup();
+    let services: Vec<ServiceName> = names.iter().map(|n| ServiceName::new(n)).collect();
+    let mut out: HashMap<String, Upstream> = HashMap::new();
+    for e in human {
+        for (name, undone) in reading::failing_services(&e.text, &services) {
+            let u = out.entry(name.to_string()).or_default();
+            u.evidence.push(e.evidence_id.clone());
+            u.undone |= undone;
+        }
+    }
+    out
+}
+
+/// "No cause stands out", citing the trigger and the first responder message.
+fn unknown<'a>(inc: &Incident<'_>) -> Cause<'a> {
+    let cited: Vec<String> = inc
+        .timeline
+        .iter()
+        .filter(|e| e.kind == "triggered" || is_human(&e.kind))
+        .take(2)
+        .map(|e| e.evidence_id.clone())
+        .collect();
+    Cause {
+        kind: HypothesisKind::Unknown,
+        change: None,
+        score: NOTHING_STANDS_OUT,
+        confidence: 0.0,
+        statements: cited,
+        quote: None,
+        strong: 0,
+        reasons: vec!["no change, and no statement of another cause, stands out".into()],
+    }
+}
+
+/// What a cause rests on, from strongest to weakest: the classes confidence is calibrated by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Basis {
+    /// A responder reports undoing the change.
+    Undone,
+    /// Responders say its service was failing and undid something there.
+    UpstreamUndone,
+    /// Two or more responder messages state the cause.
+    Stated,
+    /// A responder names the change.
+    Named,
+    /// Responders say its service was failing.
+    UpstreamFailing,
+    /// One responder message states the cause.
+    StatedOnce,
+    /// Only suggested (a question, a weak word).
+    Suggested,
+    /// Where and when the change landed, and its kind: nobody points at it.
+    PriorOnly,
+    /// Nothing stands out.
+    Nothing,
+}
+
+impl Basis {
+    fn of(c: &Cause) -> Basis {
+        match &c.change {
+            Some(ch) if !ch.rolled_back_by.is_empty() => Basis::Undone,
+            Some(ch) if !ch.upstream_by.is_empty() && ch.upstream_undone => Basis::UpstreamUndone,
+            Some(ch) if !ch.named_by.is_empty() => Basis::Named,
+            Some(ch) if !ch.upstream_by.is_empty() => Basis::UpstreamFailing,
+            Some(_) => Basis::PriorOnly,
+            None if c.kind == HypothesisKind::Unknown => Basis::Nothing,
+            None if c.strong >= 2 => Basis::Stated,
+            None if c.strong == 1 => Basis::StatedOnce,
+            None => Basis::Suggested,
+        }
+    }
+
+    /// How often a first hypothesis on this basis was right on the tuning golden set
+    /// (`fixtures/golden`, `postmortem eval`), rounded; the held-out set checks it.
+    fn confidence(self) -> f64 {
+        match self {
+            Basis::Undone => 0.90,
+            Basis::UpstreamUndone => 0.85,
+            Basis::Stated => 0.85,
+            Basis::Named => 0.70,
+            Basis::UpstreamFailing => 0.65,
+            Basis::StatedOnce => 0.75,
+            Basis::Suggested => 0.40,
+            Basis::PriorOnly => 0.55,
+            Basis::Nothing => 0.25,
+        }
+    }
+}
+
+/// Confidence by what each cause rests on; a first cause whose runner-up rests on as much is a
+/// close call and is less sure. The rest are scaled by their score against the first's.
+fn calibrate(causes: &mut [Cause]) {
+    let bases: Vec<Basis> = causes.iter().map(Basis::of).collect();
+    let top_score = causes.first().map_or(1.0, |c| c.score.max(1e-9));
+    for (i, c) in causes.iter_mut().enumerate() {
+        let mut p = bases[i].confidence();
+        if i == 0 && bases[0] != Basis::PriorOnly && bases.get(1).is_some_and(|b| *b <= bases[0]) {
+            p -= 0.10;
+        }
+        if i > 0 {
+            p = (p * (c.score / top_score).clamp(0.0, 1.0)).min(bases[0].confidence() - 0.05);
+        }
+        c.confidence = (p.clamp(0.05, 0.95) * 100.0).round() / 100.0;
+        if let Some(ch) = c.change.as_mut() {
+            ch.confidence = c.confidence;
+        }
+    }
+}
