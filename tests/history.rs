@@ -123,7 +123,12 @@ fn eval_scores_the_evidence_drafter_on_the_golden_set_and_fails_under_thresholds
     assert_eq!(code, 0, "{out}{err}");
     for line in [
         "top-1 accuracy",
-        "top-3 accuracy        1.000",
+        "top-3 accuracy",
+        "graded score",
+        "calibration error",
+        "baseline              top-1",
+        "  upstream_change",
+        "  external",
         "citation validity     1.000",
         "section completeness  1.000",
     ] {
@@ -149,6 +154,16 @@ fn eval_scores_the_evidence_drafter_on_the_golden_set_and_fails_under_thresholds
     assert_eq!(report["drafter"], "evidence");
     assert!(
         report["top1_accuracy"].as_f64().unwrap() >= 0.8,
+        "{report:#}"
+    );
+    // Ours beats the plain baseline, and right tops are surer than wrong ones.
+    assert!(
+        report["graded_score"].as_f64().unwrap()
+            > report["baseline_graded_score"].as_f64().unwrap() + 30.0,
+        "{report:#}"
+    );
+    assert!(
+        report["confidence_right"].as_f64().unwrap() > report["confidence_wrong"].as_f64().unwrap(),
         "{report:#}"
     );
 

@@ -320,3 +320,66 @@ async fn github_deployments_become_changes_of_the_mapped_service() {
         StatusCode::SERVICE_UNAVAILABLE
     );
 }
+
+#[tokio::test]
+async fn preview_deployments_are_marked_in_the_draft_and_never_ranked_as_a_cause() {
+    let app = spawn_app_with(|c| {
+        c.github_webhook_secret = Some("gh-secret".to_string().into());
+    })
+    .await;
+    // A production config change half an hour before the page, then a Preview deployment of a
+    // pull request three minutes before it (as GitHub sends it for a transient environment).
+    let r = app
+        .post_changes(
+            &json!({"id": "cfg-901", "service": "search-api", "kind": "config",
+                "summary": "Lower search timeout to 200ms", "at": "2026-10-14T16:00:00Z"})
+            .to_string(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let mut preview: Value = serde_json::from_str(&deployment(
+        5151,
+        "success",
+        "acme/search-api",
+        "2026-10-14T16:28:00Z",
+    ))
+    .unwrap();
+    preview["deployment"]["environment"] = json!("Preview – search-api-pr-812");
+    preview["deployment"]["production_environment"] = json!(false);
+    preview["deployment"]["transient_environment"] = json!(true);
+    let r = app
+        .post_github("deployment_status", &preview.to_string(), "gh-secret")
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    for (id, status, at) in [
+        ("PV1", "triggered", "2026-10-14T16:31:00Z"),
+        ("PV2", "resolved", "2026-10-14T16:50:00Z"),
+    ] {
+        let event = format!("incident.{status}");
+        let body = pd_event(id, &event, "PPREV1", status, at).replace("Payments-API", "search-api");
+        assert_eq!(
+            app.post_pagerduty(&body).await.status(),
+            StatusCode::ACCEPTED
+        );
+    }
+    let p = app.wait_for_postmortem("PPREV1").await;
+    let hyps = p["root_cause_hypotheses"].as_array().unwrap();
+    assert_eq!(hyps[0]["evidence_ids"][0], "change:cfg-901", "{hyps:#?}");
+    assert!(
+        hyps.iter()
+            .all(|h| !h["evidence_ids"].to_string().contains("github:5151")),
+        "{hyps:#?}"
+    );
+    let listed = p["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["evidence_id"] == "change:github:5151")
+        .expect("the preview deployment is listed");
+    assert_eq!(listed["production"], false);
+    let md = p["markdown"].as_str().unwrap();
+    assert!(
+        md.contains("non-production (Preview – search-api-pr-812), not a cause"),
+        "{md}"
+    );
+}

@@ -21,6 +21,9 @@ use crate::domain::{now_millis, to_millis};
 use crate::metrics::Metrics;
 use crate::notify::slack::SlackApi;
 use crate::patterns::report::build;
+
+/// How long a replica holds the right to announce a report (a Slack call waits at most 3 min).
+const ANNOUNCE_LEASE_MS: i64 = 5 * 60_000;
 use crate::render::Templates;
 use crate::store::Store;
 
@@ -145,6 +148,14 @@ impl Schedule {
         else {
             return Ok(());
         };
+        // Another replica may be announcing it right now: only the lease holder posts.
+        if !self
+            .store
+            .claim_report_announcement(month, now_millis(), ANNOUNCE_LEASE_MS)
+            .await?
+        {
+            return Ok(());
+        }
         let Some(stored) = self.store.stored_report(month).await? else {
             return Ok(());
         };

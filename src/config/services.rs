@@ -50,7 +50,12 @@ impl Config {
     pub fn dependencies_of(&self, service: &str) -> Vec<String> {
         self.services
             .get(service)
-            .map(|m| m.depends_on.iter().map(|d| self.resolve_service_name(d)).collect())
+            .map(|m| {
+                m.depends_on
+                    .iter()
+                    .map(|d| self.resolve_service_name(d))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 

@@ -107,6 +107,11 @@ const VARIABLES: &[(&str, &str, Field)] = &[
         opt(&c.llm.prompt_label)
     }),
     (
+        "POSTMORTEM_NON_PRODUCTION_ENVIRONMENTS",
+        "canary-eu\npreview",
+        |c| c.non_production_environments.join("\n"),
+    ),
+    (
         "POSTMORTEM_REDACT_PATTERNS",
         "acct-[0-9]+\nemp-[0-9]+",
         |c| c.llm.redact_patterns.join("\n"),

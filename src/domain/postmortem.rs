@@ -70,6 +70,16 @@ pub struct ChangeItem {
     /// For upstream data, model and prompt changes: how lineage links them to the service.
     #[serde(default)]
     pub lineage_path: Option<String>,
+    /// The deployment environment, where its source names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// False for a non-production deployment: listed, marked, never ranked as a cause.
+    #[serde(default = "yes")]
+    pub production: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The kind of cause a hypothesis names.
@@ -110,7 +120,10 @@ impl HypothesisKind {
 
     /// Whether it blames a change.
     pub fn is_change(self) -> bool {
-        matches!(self, HypothesisKind::Change | HypothesisKind::UpstreamChange)
+        matches!(
+            self,
+            HypothesisKind::Change | HypothesisKind::UpstreamChange
+        )
     }
 }
 

@@ -158,7 +158,13 @@ impl Bundle {
                     .into(),
                     kind: c.kind.as_str().into(),
                     author: c.author.clone(),
-                    text: format!("{} {}: {}{version}", c.service, c.kind.noun(), c.summary),
+                    text: format!(
+                        "{} {}: {}{version}{}",
+                        c.service,
+                        c.kind.noun(),
+                        c.summary,
+                        non_production_mark(c)
+                    ),
                     thread: None,
                 });
             }
@@ -234,6 +240,20 @@ impl Bundle {
 }
 
 /// Timeline kinds written by people (notes, status updates, chat), as opposed to state changes.
+/// " (non-production: preview)" for a deployment outside production, else "".
+pub fn non_production_mark(c: &Change) -> String {
+    if c.production {
+        return String::new();
+    }
+    format!(
+        " (non-production{}; never a cause)",
+        c.environment
+            .as_deref()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default()
+    )
+}
+
 pub fn is_human(kind: &str) -> bool {
     matches!(kind, "note" | "status_update" | "message")
 }

@@ -24,6 +24,10 @@ pub struct ChangeInput {
     author: Option<String>,
     #[serde(default)]
     url: Option<String>,
+    /// The deployment environment (an addition): one the configuration marks non-production
+    /// makes the change evidence only, never a cause.
+    #[serde(default)]
+    environment: Option<String>,
 }
 
 impl ChangeInput {
@@ -55,8 +59,11 @@ impl ChangeInput {
             author: self.author.filter(|v| !v.is_empty()),
             url: self.url.filter(|v| !v.is_empty()),
             source: source.into(),
-            environment: None,
-            production: true,
+            production: !self
+                .environment
+                .as_deref()
+                .is_some_and(|e| config.is_non_production(e)),
+            environment: self.environment.filter(|e| !e.trim().is_empty()),
             lineage: None,
         })
     }

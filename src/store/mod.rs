@@ -207,8 +207,8 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         8,
-        "environments",
-        include_str!("../../migrations/sqlite/0008_environments.sql"),
+        "environments_announce_lease",
+        include_str!("../../migrations/sqlite/0008_environments_announce_lease.sql"),
     ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -249,8 +249,8 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         8,
-        "environments",
-        include_str!("../../migrations/postgres/0008_environments.sql"),
+        "environments_announce_lease",
+        include_str!("../../migrations/postgres/0008_environments_announce_lease.sql"),
     ),
 ];
 

@@ -120,6 +120,26 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Takes the lease to announce the month's report: true for exactly one caller until the
+    /// lease (`lease_ms`) runs out or the report is announced.
+    pub async fn claim_report_announcement(
+        &self,
+        month: &str,
+        at: Millis,
+        lease_ms: Millis,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE reports SET announcing_at = $1 WHERE month = $2 AND announced_at IS NULL \
+             AND (announcing_at IS NULL OR announcing_at < $3)",
+        )
+        .bind(at)
+        .bind(month)
+        .bind(at - lease_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn mark_report_announced(&self, month: &str, at: Millis) -> Result<()> {
         sqlx::query("UPDATE reports SET announced_at = $1 WHERE month = $2")
             .bind(at)

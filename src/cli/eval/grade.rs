@@ -97,7 +97,11 @@ fn cites_culprit(h: &Hypothesis, want: &Expected) -> bool {
 
 /// Grades `hyps` (supported ones, best first) against `want`; `service_of` gives a cited
 /// change's service.
-pub fn grade(hyps: &[&Hypothesis], want: &Expected, service_of: impl Fn(&str) -> Option<String>) -> Grade {
+pub fn grade(
+    hyps: &[&Hypothesis],
+    want: &Expected,
+    service_of: impl Fn(&str) -> Option<String>,
+) -> Grade {
     let confidence = hyps.first().map_or(0.0, |h| h.confidence);
     let blames_change = hyps
         .iter()
@@ -123,8 +127,7 @@ pub fn grade(hyps: &[&Hypothesis], want: &Expected, service_of: impl Fn(&str) ->
     let hop_short = hyps.first().is_some_and(|h| {
         if want.is_change() {
             h.kind.is_change()
-                && h
-                    .evidence_ids
+                && h.evidence_ids
                     .iter()
                     .filter(|i| i.starts_with("change:"))
                     .any(|i| service_of(i).is_some() && service_of(i) == culprit_service)
@@ -135,7 +138,9 @@ pub fn grade(hyps: &[&Hypothesis], want: &Expected, service_of: impl Fn(&str) ->
     let area = top3
         || (!want.is_change()
             && !blames_change
-            && hyps.first().is_some_and(|h| h.kind == HypothesisKind::Unknown));
+            && hyps
+                .first()
+                .is_some_and(|h| h.kind == HypothesisKind::Unknown));
     Grade {
         top1,
         top3,
@@ -265,7 +270,10 @@ mod tests {
         let said = hyp(Load, 0.7, &["slack:1"]);
         let blamed = hyp(Change, 0.55, &["change:a"]);
         assert_eq!(grade(&[&said], &load, svc).graded, 100);
-        assert!(!grade(&[&said, &blamed], &load, svc).top1, "a change blamed at 0.55");
+        assert!(
+            !grade(&[&said, &blamed], &load, svc).top1,
+            "a change blamed at 0.55"
+        );
         assert_eq!(grade(&[&hyp(External, 0.6, &[])], &load, svc).graded, 65);
         assert_eq!(grade(&[&hyp(Unknown, 0.3, &[])], &load, svc).graded, 35);
     }

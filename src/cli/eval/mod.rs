@@ -129,7 +129,11 @@ impl Report {
                 if c.top3 { "yes" } else { "no" },
                 format!("{}/{}", c.cited - c.invalid_citations, c.cited),
                 format!("{}/12", c.sections_filled),
-                format!("{} {}", c.top_kind, c.top.first().map(String::as_str).unwrap_or("")),
+                format!(
+                    "{} {}",
+                    c.top_kind,
+                    c.top.first().map(String::as_str).unwrap_or("")
+                ),
                 if c.expected.culprits.is_empty() {
                     c.expected.label().to_string()
                 } else {
@@ -276,8 +280,20 @@ pub async fn run(dir: &Path, mut config: Config) -> anyhow::Result<Report> {
     Ok(Report {
         graded_score: mean(cases.iter().map(|c| f64::from(c.graded)).collect()),
         calibration_error: grade::calibration_error(&points),
-        confidence_right: mean(cases.iter().filter(|c| c.top1).map(|c| c.confidence).collect()),
-        confidence_wrong: mean(cases.iter().filter(|c| !c.top1).map(|c| c.confidence).collect()),
+        confidence_right: mean(
+            cases
+                .iter()
+                .filter(|c| c.top1)
+                .map(|c| c.confidence)
+                .collect(),
+        ),
+        confidence_wrong: mean(
+            cases
+                .iter()
+                .filter(|c| !c.top1)
+                .map(|c| c.confidence)
+                .collect(),
+        ),
         baseline_top1_accuracy: share(&|c| c.baseline.top1),
         baseline_graded_score: mean(cases.iter().map(|c| f64::from(c.baseline.graded)).collect()),
         by_kind,
@@ -341,7 +357,10 @@ async fn score(
         incident_id: id.to_string(),
         expected: want.clone(),
         top_kind: hyps.first().map_or("-", |h| h.kind.as_str()).to_string(),
-        top: hyps.first().map(|h| culprits(&h.evidence_ids)).unwrap_or_default(),
+        top: hyps
+            .first()
+            .map(|h| culprits(&h.evidence_ids))
+            .unwrap_or_default(),
         top1: g.top1,
         top3: g.top3,
         graded: g.graded,

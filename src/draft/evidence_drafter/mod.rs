@@ -108,6 +108,8 @@ fn change_items(b: &Bundle) -> Vec<ChangeItem> {
             url: c.url.clone(),
             minutes_before_trigger: round1((inc.triggered_at - c.at) as f64 / 60_000.0),
             lineage_path: c.lineage.as_ref().map(|l| l.path.clone()),
+            environment: c.environment.clone(),
+            production: c.production,
         })
         .collect()
 }

@@ -19,7 +19,9 @@ fn claim_noun(kind: HypothesisKind) -> &'static str {
     match kind {
         HypothesisKind::External => "an outage at a provider the service depends on",
         HypothesisKind::Load => "a surge of load beyond what the service could take",
-        HypothesisKind::Expiry => "something that expired or ran out (a certificate, a credential, a quota or a disk)",
+        HypothesisKind::Expiry => {
+            "something that expired or ran out (a certificate, a credential, a quota or a disk)"
+        }
         HypothesisKind::Infrastructure => "failing infrastructure (a host, a disk or the network)",
         HypothesisKind::Unknown => "unknown",
         HypothesisKind::Change | HypothesisKind::UpstreamChange => "a change",
@@ -41,7 +43,10 @@ pub(super) fn cause_text(c: &Cause, service: &str) -> String {
             if let Some(first) = noun.get(..1) {
                 noun.replace_range(..1, &first.to_uppercase());
             }
-            format!("{noun}, not a change: a responder reports \"{}\".", clip(q, 200))
+            format!(
+                "{noun}, not a change: a responder reports \"{}\".",
+                clip(q, 200)
+            )
         }
         (None, kind) => format!("{}.", claim_noun(kind)),
     }
@@ -63,7 +68,10 @@ pub(super) fn hypothesis_text(c: &Candidate, service: &str) -> String {
         ),
         None if c.same_service => format!("on {service}"),
         None if !c.upstream_by.is_empty() => {
-            format!("on {}, which the responders found failing under {service}", ch.service)
+            format!(
+                "on {}, which the responders found failing under {service}",
+                ch.service
+            )
         }
         None => format!("on {} (another service)", ch.service),
     };

@@ -235,13 +235,14 @@ fn loosely_names(text: &str, c: &Change, others: &[&Change], one_will_do: bool) 
         .collect();
     let shared: Vec<&String> = own.intersection(&words).collect();
     shared.len() >= 2
-        || one_will_do && shared.iter().any(|w| {
-            w.len() >= 5
-                && others
-                    .iter()
-                    .filter(|o| o.id != c.id)
-                    .all(|o| !fine_tokens(&o.summary).contains(w))
-        })
+        || one_will_do
+            && shared.iter().any(|w| {
+                w.len() >= 5
+                    && others
+                        .iter()
+                        .filter(|o| o.id != c.id)
+                        .all(|o| !fine_tokens(&o.summary).contains(w))
+            })
 }
 
 /// Words for each kind of change, as responders say them ("reverted the prompt").
@@ -340,15 +341,26 @@ fn words_about(
         let undoes = reading::undoes(text) && !dismisses && !reading::hedged(text);
         // "that"/"it" point at the message just before; "the migration" at one of the last three.
         // A bare "reverting" undoes what was named last, in the three messages before.
-        let last_named = (0..i).rev().take(3).find(|&j| named[..].iter().any(|n| n.contains(&j)));
+        let last_named = (0..i)
+            .rev()
+            .take(3)
+            .find(|&j| named[..].iter().any(|n| n.contains(&j)));
         let pointed_back = !names_other
             && (i > 0 && by.contains(&(i - 1)) && reading::refers_back(text)
                 || (0..i).rev().take(3).any(|j| by.contains(&j)) && mentions_kind(text, c.kind)
                 || undoes && last_named.is_some_and(|j| by.contains(&j)));
-        let loose = !names_other
-            && (dismisses || undoes)
-            && loosely_names(text, c, before, dismisses);
-        let of_kind = !names_other && undoes && latest_of_kind && mentions_kind(text, c.kind);
+        let loose =
+            !names_other && (dismisses || undoes) && loosely_names(text, c, before, dismisses);
+        // "their release" of another service is not this service's release.
+        let about_other_service = cx
+            .upstream
+            .iter()
+            .any(|(s, u)| *s != c.service && u.evidence.contains(&e.evidence_id));
+        let of_kind = !names_other
+            && !about_other_service
+            && undoes
+            && latest_of_kind
+            && mentions_kind(text, c.kind);
         // "rolling back to recs-ranker@v41" undoes the recs-ranker change before it.
         let of_artifact = undoes
             && artifact(c).is_some_and(|a| text.to_lowercase().contains(&a))
@@ -403,7 +415,11 @@ fn candidate<'a>(cx: &Context<'_>, c: &'a Change, w: &Words) -> Candidate<'a> {
         .iter()
         .any(|n| last_dismissal.is_some_and(|d| position(cx, n) > position(cx, d)));
     let dismissed = last_dismissal.is_some() && w.rolled_back_by.is_empty() && !named_after;
-    let named_by = if dismissed { vec![] } else { w.named_by.clone() };
+    let named_by = if dismissed {
+        vec![]
+    } else {
+        w.named_by.clone()
+    };
     let undone = !w.rolled_back_by.is_empty();
     let up = cx.upstream.get(&c.service).filter(|_| !same_service);
     let upstream_evidence = up.map_or(0.0, |u| {
@@ -439,7 +455,16 @@ fn candidate<'a>(cx: &Context<'_>, c: &'a Change, w: &Words) -> Candidate<'a> {
         + upstream_evidence;
     let score = prior + evidence;
     let upstream_by = up.map(|u| u.evidence.clone()).unwrap_or_default();
-    let reasons = reasons(cx, c, minutes_before, same_service, routine, w, dismissed, &upstream_by);
+    let reasons = reasons(
+        cx,
+        c,
+        minutes_before,
+        same_service,
+        routine,
+        w,
+        dismissed,
+        &upstream_by,
+    );
     let kind = match &c.lineage {
         Some(l) if l.hops > 0 => HypothesisKind::UpstreamChange,
         None if !same_service => HypothesisKind::UpstreamChange,

@@ -59,11 +59,7 @@ pub struct Incident<'a> {
 
 /// Ranks the causes of the incident, best first.
 pub fn rank<'a>(inc: &Incident<'a>) -> Vec<Cause<'a>> {
-    let human: Vec<&TimelineEntry> = inc
-        .timeline
-        .iter()
-        .filter(|e| is_human(&e.kind))
-        .collect();
+    let human: Vec<&TimelineEntry> = inc.timeline.iter().filter(|e| is_human(&e.kind)).collect();
     let claims = claims(&human);
     let upstream = upstream(inc, &human);
     let explained_otherwise = claims.iter().any(|c| c.score >= STRONG_CLAIM);
@@ -290,5 +286,164 @@ fn calibrate(causes: &mut [Cause]) {
         if let Some(ch) = c.change.as_mut() {
             ch.confidence = c.confidence;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ChangeKind;
+
+    const T0: Millis = 1_800_000_000_000;
+    const MIN: Millis = 60_000;
+
+    fn change(id: &str, service: &str, kind: ChangeKind, summary: &str, before: i64) -> Change {
+        Change {
+            id: id.into(),
+            service: service.into(),
+            kind,
+            summary: summary.into(),
+            at: T0 - before * MIN,
+            version: None,
+            author: None,
+            url: None,
+            source: "api".into(),
+            environment: None,
+            production: true,
+            lineage: None,
+        }
+    }
+
+    fn said(n: i64, text: &str) -> TimelineEntry {
+        TimelineEntry {
+            incident_id: "P1".into(),
+            evidence_id: format!("slack:C1:{n}"),
+            at: T0 + n * MIN,
+            source: "slack".into(),
+            kind: "message".into(),
+            author: None,
+            text: text.into(),
+            thread: None,
+        }
+    }
+
+    fn ranked<'a>(changes: &'a [Change], timeline: &'a [TimelineEntry]) -> Vec<Cause<'a>> {
+        rank(&Incident {
+            service: "checkout",
+            start: T0,
+            changes,
+            timeline,
+            depends_on: &[],
+        })
+    }
+
+    fn harmless() -> Change {
+        change(
+            "deploy-1",
+            "checkout",
+            ChangeKind::Deploy,
+            "Refactor request logging",
+            20,
+        )
+    }
+
+    #[test]
+    fn a_provider_outage_leads_and_no_change_is_blamed() {
+        let changes = [harmless()];
+        let tl = [
+            said(2, "card auths failing with 502 from the processor"),
+            said(5, "Adyen status page: major outage in EU, investigating"),
+        ];
+        let r = ranked(&changes, &tl);
+        assert_eq!(r[0].kind, HypothesisKind::External);
+        assert!(r[0].evidence_ids().contains(&"slack:C1:5".to_string()));
+        assert!(
+            r.iter()
+                .filter(|c| c.kind.is_change())
+                .all(|c| c.confidence < 0.5),
+            "{r:#?}"
+        );
+    }
+
+    #[test]
+    fn an_upstream_rollback_blames_the_dependency_change_not_the_latest_deploy() {
+        let changes = [
+            change(
+                "ledger-7",
+                "ledger-svc",
+                ChangeKind::Deploy,
+                "Batch posting",
+                20,
+            ),
+            change("web-9", "web", ChangeKind::Deploy, "New banner", 3),
+            harmless(),
+        ];
+        let tl = [
+            said(3, "checkout calls to ledger are timing out"),
+            said(9, "ledger team rolled back their release, recovering"),
+        ];
+        let r = ranked(&changes, &tl);
+        assert_eq!(r[0].kind, HypothesisKind::UpstreamChange);
+        assert_eq!(r[0].change.as_ref().unwrap().change.id, "ledger-7");
+    }
+
+    #[test]
+    fn a_flag_named_by_its_key_and_turned_off_beats_a_closer_deploy() {
+        let changes = [
+            change(
+                "ff-3",
+                "checkout",
+                ChangeKind::FeatureFlag,
+                "Enable new-checkout-flow for 50% of EU users",
+                40,
+            ),
+            change(
+                "deploy-2",
+                "checkout",
+                ChangeKind::Deploy,
+                "Weekly release",
+                5,
+            ),
+        ];
+        let tl = [said(8, "turned new-checkout-flow off, errors gone")];
+        let r = ranked(&changes, &tl);
+        assert_eq!(r[0].change.as_ref().unwrap().change.id, "ff-3");
+        assert!(r[0].confidence > r[1].confidence);
+    }
+
+    #[test]
+    fn a_change_ruled_out_by_its_revert_time_is_not_the_cause() {
+        let changes = [
+            change(
+                "cfg-5",
+                "checkout",
+                ChangeKind::Config,
+                "Raise pool size",
+                50,
+            ),
+            change(
+                "mig-6",
+                "checkout",
+                ChangeKind::Migration,
+                "Add orders index",
+                30,
+            ),
+        ];
+        let tl = [
+            said(2, "was it cfg-5?"),
+            said(3, "no, that was reverted at 13:10"),
+        ];
+        let r = ranked(&changes, &tl);
+        assert_eq!(r[0].change.as_ref().unwrap().change.id, "mig-6");
+    }
+
+    #[test]
+    fn non_production_deployments_are_never_candidates() {
+        let mut preview = change("gh-1", "checkout", ChangeKind::Deploy, "Deploy PR 812", 2);
+        preview.production = false;
+        let changes = [preview];
+        let r = ranked(&changes, &[]);
+        assert!(r.iter().all(|c| c.change.is_none()), "{r:#?}");
+        assert_eq!(r[0].kind, HypothesisKind::Unknown);
     }
 }
