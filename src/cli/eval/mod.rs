@@ -122,23 +122,20 @@ impl Report {
             "incident", "top-1", "top-3", "citations", "sections"
         );
         for c in &self.cases {
+            let expected = if c.expected.culprits.is_empty() {
+                c.expected.label().to_string()
+            } else {
+                c.expected.culprits.join(", ")
+            };
             println!(
-                "{:<14} {:<6} {:<6} {:<10} {:<9} {} ({})",
+                "{:<14} {:<6} {:<6} {:<10} {:<9} {} {} ({expected})",
                 c.incident_id,
                 if c.top1 { "yes" } else { "no" },
                 if c.top3 { "yes" } else { "no" },
                 format!("{}/{}", c.cited - c.invalid_citations, c.cited),
                 format!("{}/12", c.sections_filled),
-                format!(
-                    "{} {}",
-                    c.top_kind,
-                    c.top.first().map(String::as_str).unwrap_or("")
-                ),
-                if c.expected.culprits.is_empty() {
-                    c.expected.label().to_string()
-                } else {
-                    c.expected.culprits.join(", ")
-                }
+                c.top_kind,
+                c.top.first().map(String::as_str).unwrap_or(""),
             );
         }
         println!();

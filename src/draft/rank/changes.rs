@@ -427,7 +427,7 @@ fn candidate<'a>(cx: &Context<'_>, c: &'a Change, w: &Words) -> Candidate<'a> {
     });
     // Being on the service, upstream of it (lineage, configuration, the responders' words) ties
     // a change to the incident; other services' changes only weakly.
-    let upstream_known = up.is_some() || cx.depends_on.iter().any(|d| *d == c.service);
+    let upstream_known = up.is_some() || cx.depends_on.contains(&c.service);
     let place = match &c.lineage {
         Some(l) => match l.hops {
             0 | 1 => 1.0,

@@ -92,7 +92,7 @@ pub fn rank<'a>(inc: &Incident<'a>) -> Vec<Cause<'a>> {
         b.score
             .total_cmp(&a.score)
             .then_with(|| minutes_before(a).total_cmp(&minutes_before(b)))
-            .then_with(|| key(a).cmp(&key(b)))
+            .then_with(|| key(a).cmp(key(b)))
     });
     calibrate(&mut causes);
     causes
@@ -113,7 +113,9 @@ fn key<'a>(c: &'a Cause) -> &'a str {
 
 /// The causes that are not changes, from what the responders state.
 fn claims<'a>(human: &[&TimelineEntry]) -> Vec<Cause<'a>> {
-    let mut by_claim: HashMap<Claim, (Vec<(Stance, &TimelineEntry)>, usize)> = HashMap::new();
+    // Per claim: the messages stating or suggesting it, and how many rule it out.
+    type Said<'e> = (Vec<(Stance, &'e TimelineEntry)>, usize);
+    let mut by_claim: HashMap<Claim, Said> = HashMap::new();
     for e in human {
         for (claim, stance) in reading::claims(&e.text) {
             let slot = by_claim.entry(claim).or_default();
