@@ -243,3 +243,78 @@ async fn a_draft_lists_similar_past_incidents_from_the_search_with_why() {
     let md = p["markdown"].as_str().unwrap();
     assert!(md.contains("- PPAY17B: "), "{md}");
 }
+
+#[tokio::test]
+async fn an_incident_merged_into_another_gets_no_draft_and_its_evidence_joins_the_survivor() {
+    let app = spawn_app().await;
+    // As PagerDuty sends a merge: the child resolves with a `merge_resolve_reason`.
+    let merged = {
+        let mut v: serde_json::Value = serde_json::from_str(&pd_event(
+            "M3",
+            "incident.resolved",
+            "PCHILD1",
+            "resolved",
+            "2026-10-02T14:06:00Z",
+        ))
+        .unwrap();
+        v["event"]["data"]["resolve_reason"] = serde_json::json!({
+            "type": "merge_resolve_reason",
+            "incident": {"id": "PPARENT1", "type": "incident_reference"}
+        });
+        v.to_string()
+    };
+    for body in [
+        pd_event(
+            "M1",
+            "incident.triggered",
+            "PPARENT1",
+            "triggered",
+            "2026-10-02T14:00:00Z",
+        ),
+        pd_event(
+            "M2",
+            "incident.triggered",
+            "PCHILD1",
+            "triggered",
+            "2026-10-02T14:02:00Z",
+        ),
+        pd_note(
+            "M2N",
+            "PCHILD1",
+            "2026-10-02T14:03:00Z",
+            "replica lag on the child's shard too",
+        ),
+        merged,
+        pd_event(
+            "M4",
+            "incident.resolved",
+            "PPARENT1",
+            "resolved",
+            "2026-10-02T14:40:00Z",
+        ),
+    ] {
+        assert_eq!(
+            app.post_pagerduty(&body).await.status(),
+            StatusCode::ACCEPTED
+        );
+    }
+    let survivor = app.wait_for_postmortem("PPARENT1").await;
+    let child = app.get_json("/api/incidents/PCHILD1").await;
+    assert_eq!(child["merged_into"], "PPARENT1");
+    assert!(child["time_to_resolve_minutes"].is_null(), "{child:#}");
+    let tl = app.get_json("/api/incidents/PCHILD1/timeline").await;
+    assert!(
+        tl.to_string().contains("Resolved: merged into PPARENT1"),
+        "{tl:#}"
+    );
+    // The child's note is evidence of the survivor's draft; the child has none of its own.
+    assert!(
+        survivor.to_string().contains("pagerduty:M2N"),
+        "{survivor:#}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        app.get("/api/incidents/PCHILD1/postmortem").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}

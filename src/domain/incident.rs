@@ -33,8 +33,12 @@ pub struct Incident {
     pub resolution: Option<String>,
     /// First trigger → first acknowledgement, minutes.
     pub time_to_acknowledge_minutes: Option<f64>,
-    /// First trigger → final resolution, minutes.
+    /// First trigger → final resolution, minutes; none for a merged incident (its time is the
+    /// surviving incident's).
     pub time_to_resolve_minutes: Option<f64>,
+    /// The incident this one was merged into: it gets no postmortem of its own, and its evidence
+    /// folds into the surviving incident's.
+    pub merged_into: Option<String>,
     #[serde(skip)]
     pub service_ref: Option<String>,
     #[serde(skip)]
@@ -70,6 +74,7 @@ impl Incident {
             resolution: None,
             time_to_acknowledge_minutes: None,
             time_to_resolve_minutes: None,
+            merged_into: None,
             service_ref: None,
             status_at: i64::MIN,
             status_event: String::new(),
@@ -86,7 +91,10 @@ impl Incident {
         };
         let minutes = |to: Millis| (to - self.triggered_at) as f64 / 60_000.0;
         self.time_to_acknowledge_minutes = self.acknowledged_at.map(minutes);
-        self.time_to_resolve_minutes = self.resolved_at.map(minutes);
+        self.time_to_resolve_minutes = self
+            .resolved_at
+            .filter(|_| self.merged_into.is_none())
+            .map(minutes);
     }
 
     /// The incident's window: first trigger to final resolution (or now while open).
@@ -132,6 +140,10 @@ pub fn merge(inc: &mut Incident, ev: &IncidentEvent) {
             inc.status = s.status;
             inc.status_at = at;
             inc.status_event = ev.event_id.clone();
+            inc.merged_into = s
+                .merged_into
+                .clone()
+                .filter(|_| s.status == Status::Resolved);
         }
         if at >= inc.data_at {
             inc.data_at = at;

@@ -17,6 +17,8 @@ pub struct IncidentSnapshot {
     pub assignees: Vec<String>,
     pub teams: Vec<String>,
     pub created_at: Option<Millis>,
+    /// The incident PagerDuty merged this one into (`resolve_reason` `merge_resolve_reason`).
+    pub merged_into: Option<String>,
 }
 
 impl IncidentSnapshot {
@@ -34,6 +36,7 @@ impl IncidentSnapshot {
             assignees: vec![],
             teams: vec![],
             created_at: None,
+            merged_into: None,
         }
     }
 }

@@ -56,8 +56,12 @@ pub enum DraftPlan {
 
 impl DraftPlan {
     /// The rule: a resolution, or late evidence on a resolved incident, schedules the draft; a
-    /// reopen cancels the pending one. `status` is the incident's status after the event.
-    pub fn after(transition: Transition, status: Status) -> Self {
+    /// reopen cancels the pending one, and so does a merge into another incident (which drafts
+    /// for both). `status` is the incident's status after the event.
+    pub fn after(transition: Transition, status: Status, merged: bool) -> Self {
+        if merged {
+            return DraftPlan::CancelPending;
+        }
         match transition {
             Transition::Resolved => DraftPlan::Schedule,
             Transition::Reopened => DraftPlan::CancelPending,
@@ -88,7 +92,17 @@ mod tests {
             (Transition::None, Status::Resolved, Schedule),
             (Transition::None, Status::Acknowledged, Nothing),
         ] {
-            assert_eq!(DraftPlan::after(transition, status), plan, "{transition:?}");
+            assert_eq!(
+                DraftPlan::after(transition, status, false),
+                plan,
+                "{transition:?}"
+            );
         }
+        assert_eq!(
+            DraftPlan::after(Transition::Resolved, Status::Resolved, true),
+            CancelPending,
+            "a merged incident gets no draft of its own"
+        );
+        {}
     }
 }

@@ -66,7 +66,15 @@ impl Bundle {
         let lookback_hours = config.drafting.lookback_hours;
         let (start, end) = incident.window();
         let from = start - (lookback_hours * 3_600_000.0) as Millis;
-        let timeline = store.timeline(id).await?;
+        // Incidents merged into this one bring their evidence (their own ids kept).
+        let mut timeline = store.timeline(id).await?;
+        for child in store.merged_into(id).await? {
+            timeline.extend(store.timeline(&child).await?);
+        }
+        timeline.sort_by(|a, b| {
+            a.at.cmp(&b.at)
+                .then_with(|| a.evidence_id.cmp(&b.evidence_id))
+        });
         let mut changes = store.changes_between(from, end).await?;
         changes.extend(lineage::candidates(store, config, &incident.service, from, end).await?);
         let mut missing = Vec::new();

@@ -145,6 +145,12 @@ fn snapshot(data: &Value, config: &Config) -> Result<IncidentSnapshot, BadPayloa
         assignees: summaries(data, "assignees"),
         teams: summaries(data, "teams"),
         created_at,
+        merged_into: data
+            .get("resolve_reason")
+            .filter(|r| str_at(r, "type") == Some("merge_resolve_reason"))
+            .and_then(|r| r.get("incident"))
+            .and_then(|i| str_at(i, "id"))
+            .map(str::to_string),
     })
 }
 
@@ -176,7 +182,10 @@ fn describe(event_type: &str, data: &Value, snap: Option<&IncidentSnapshot>) -> 
         }
         "acknowledged" => ("acknowledged".into(), "Acknowledged".into()),
         "unacknowledged" => ("unacknowledged".into(), "Acknowledgement timed out".into()),
-        "resolved" => ("resolved".into(), "Resolved".into()),
+        "resolved" => match snap.and_then(|s| s.merged_into.as_deref()) {
+            Some(into) => ("resolved".into(), format!("Resolved: merged into {into}")),
+            None => ("resolved".into(), "Resolved".into()),
+        },
         "reopened" => ("reopened".into(), "Reopened".into()),
         "escalated" => ("escalated".into(), "Escalated to the next level".into()),
         "reassigned" => {

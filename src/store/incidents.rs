@@ -12,7 +12,7 @@ use crate::domain::{
 
 const COLUMNS: &str = "id, title, service, service_ref, status, status_at, status_event, severity, \
     urgency, number, html_url, assignees, teams, triggered_at, acknowledged_at, last_resolved_at, \
-    data_at, source, summary, root_cause, resolution";
+    data_at, source, summary, root_cause, resolution, merged_into";
 
 fn from_row(row: &AnyRow) -> Result<Incident> {
     let status: String = row.try_get("status")?;
@@ -42,6 +42,7 @@ fn from_row(row: &AnyRow) -> Result<Incident> {
         resolution: row.try_get("resolution")?,
         time_to_acknowledge_minutes: None,
         time_to_resolve_minutes: None,
+        merged_into: row.try_get("merged_into")?,
     };
     inc.derive();
     Ok(inc)
@@ -79,7 +80,7 @@ pub(crate) async fn apply_event(
         "UPDATE incidents SET title = $2, service = $3, service_ref = $4, status = $5, \
          status_at = $6, status_event = $7, severity = $8, urgency = $9, number = $10, \
          html_url = $11, assignees = $12, teams = $13, triggered_at = $14, acknowledged_at = $15, \
-         last_resolved_at = $16, data_at = $17, updated_at = $18 WHERE id = $1",
+         last_resolved_at = $16, data_at = $17, updated_at = $18, merged_into = $19 WHERE id = $1",
     )
     .bind(&inc.id)
     .bind(&inc.title)
@@ -99,6 +100,7 @@ pub(crate) async fn apply_event(
     .bind(inc.last_resolved_at)
     .bind(inc.data_at)
     .bind(now)
+    .bind(inc.merged_into.as_deref())
     .execute(&mut *conn)
     .await?;
     insert_timeline(
@@ -136,6 +138,22 @@ pub(crate) async fn insert_timeline(conn: &mut AnyConnection, e: &TimelineEntry)
     Ok(())
 }
 
+impl Store {
+    /// The incidents PagerDuty merged into `id`.
+    pub async fn merged_into(&self, id: &IncidentId) -> Result<Vec<IncidentId>> {
+        let rows = sqlx::query("SELECT id FROM incidents WHERE merged_into = $1 ORDER BY id")
+            .bind(id.as_str())
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id")?;
+                IncidentId::parse(&id).map_err(|e| StoreError::Corrupt(e.0))
+            })
+            .collect()
+    }
+}
+
 /// Rows of `incidents` fetched in keyset pages ordered by (`key`, `id`), `page` rows a query,
 /// so a large history is never one result set.
 pub(super) struct KeysetPages {
@@ -143,6 +161,8 @@ pub(super) struct KeysetPages {
     pub columns: &'static str,
     /// An integer column (ms).
     pub key: &'static str,
+    /// A fixed SQL condition every row meets (`1 = 1` for none).
+    pub filter: &'static str,
     /// Rows with `from <= key < until`.
     pub from: i64,
     pub until: i64,
@@ -152,10 +172,10 @@ pub(super) struct KeysetPages {
 impl KeysetPages {
     /// Every matching row, in (key, id) order.
     pub async fn fetch(&self, store: &Store) -> Result<Vec<AnyRow>> {
-        let (columns, key) = (self.columns, self.key);
+        let (columns, key, filter) = (self.columns, self.key, self.filter);
         let sql = format!(
-            "SELECT {columns} FROM incidents WHERE {key} < $1 AND ({key} > $2 OR ({key} = $2 AND \
-             id > $3)) ORDER BY {key}, id LIMIT $4"
+            "SELECT {columns} FROM incidents WHERE {filter} AND {key} < $1 AND ({key} > $2 OR \
+             ({key} = $2 AND id > $3)) ORDER BY {key}, id LIMIT $4"
         );
         let mut out: Vec<AnyRow> = Vec::new();
         let mut after: (i64, String) = (self.from, String::new());

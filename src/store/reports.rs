@@ -41,6 +41,8 @@ impl Store {
             columns: "id, title, service, severity, status, triggered_at, acknowledged_at, \
                       last_resolved_at, root_cause, extra",
             key: "triggered_at",
+            // A merged incident is counted in the one it was merged into.
+            filter: "merged_into IS NULL",
             from: i64::MIN,
             until,
             page: PAGE,

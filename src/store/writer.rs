@@ -145,7 +145,7 @@ pub async fn apply_batch(
                     if let PagerDutyWebhook::Incident(ev) = webhook {
                         let (inc, transition) =
                             apply_event(&mut tx, store.lock_clause(), ev, now).await?;
-                        match DraftPlan::after(transition, inc.status) {
+                        match DraftPlan::after(transition, inc.status, inc.merged_into.is_some()) {
                             DraftPlan::Schedule => {
                                 jobs::schedule_draft(&mut tx, &inc.id, now + delay, now).await?;
                                 scheduled = true;

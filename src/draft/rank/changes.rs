@@ -372,11 +372,11 @@ fn words_about(
             continue;
         }
         let id = e.evidence_id.clone();
-        // Undone, and the next two messages say nothing got better: that rules it out.
+        // Undone, and it or the next two messages say nothing got better: that rules it out.
         let undone_in_vain = undoes
-            && cx.human[i as usize + 1..]
+            && cx.human[i as usize..]
                 .iter()
-                .take(2)
+                .take(3)
                 .any(|n| reading::no_better(&n.text));
         if dismisses || undone_in_vain {
             w.dismissed_by.push(id);

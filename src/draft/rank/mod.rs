@@ -185,11 +185,25 @@ fn upstream(inc: &Incident<'_>, human: &[&TimelineEntry]) -> HashMap<String, Ups
     names.dedup();
     let services: Vec<ServiceName> = names.iter().map(|n| ServiceName::new(n)).collect();
     let mut out: HashMap<String, Upstream> = HashMap::new();
+    // The other service the conversation is on, for "they rolled back" without a name.
+    let mut last_named: Option<String> = None;
     for e in human {
-        for (name, undone) in reading::failing_services(&e.text, &services) {
+        let pointed = reading::failing_services(&e.text, &services);
+        for (name, undone) in &pointed {
             let u = out.entry(name.to_string()).or_default();
             u.evidence.push(e.evidence_id.clone());
             u.undone |= undone;
+        }
+        if let Some(s) = services.iter().rev().find(|s| s.is_named_in(&e.text)) {
+            last_named = Some(s.name.clone());
+        }
+        if pointed.is_empty()
+            && reading::third_party_undo(&e.text)
+            && let Some(name) = &last_named
+            && let Some(u) = out.get_mut(name)
+        {
+            u.evidence.push(e.evidence_id.clone());
+            u.undone = true;
         }
     }
     out

@@ -221,7 +221,7 @@ static GUESS: LazyLock<Regex> = LazyLock::new(|| {
 pub fn no_better(text: &str) -> bool {
     static NO_BETTER: LazyLock<Regex> = LazyLock::new(|| {
         re(
-            r"\b(unchanged|didn'?t help|did not help|no (change|difference|improvement)|still (failing|erroring|broken|down|bad|happening|there|seeing)|same (errors?|thing)|not (better|fixed))\b",
+            r"\b(unchanged|didn'?t help|did not help|didn'?t do anything|didnt do anything|no (change|difference|improvement|diff|effect)|still (failing|erroring|broken|down|bad|happening|there|seeing)|same (errors?|thing)|not (better|fixed))\b",
         )
     });
     NO_BETTER.is_match(text)
@@ -254,10 +254,14 @@ pub fn failing_services<'a>(text: &str, services: &'a [ServiceName]) -> Vec<(&'a
             if !s.pattern.is_match(&lower) {
                 continue;
             }
-            let denied = CLAUSE_DENIAL.is_match(clause) || hedged(clause);
-            let failing = FAILURE.is_match(clause) || DEPENDENCY.is_match(clause);
-            let undone = undoes(clause);
-            if denied || !(failing || undone) {
+            if CLAUSE_DENIAL.is_match(clause) {
+                continue;
+            }
+            // A failure or an undo must be stated, not asked.
+            let stated = !hedged(clause);
+            let failing = stated && (FAILURE.is_match(clause) || DEPENDENCY.is_match(clause));
+            let undone = stated && undoes(clause);
+            if !(failing || undone) {
                 continue;
             }
             match out.iter_mut().find(|(n, _)| *n == s.name) {
@@ -267,6 +271,19 @@ pub fn failing_services<'a>(text: &str, services: &'a [ServiceName]) -> Vec<(&'a
         }
     }
     out
+}
+
+/// Does the message say someone else (another team) undid something ("they rolled back to v30",
+/// "the inventory folks reverted")? Asking them to is not doing it.
+pub fn third_party_undo(text: &str) -> bool {
+    static THEY: LazyLock<Regex> = LazyLock::new(|| {
+        re(r"\b(they|they'?re|theyre|their|them|team|folks|oncall|on-call|owners|people)\b")
+    });
+    static ASKED: LazyLock<Regex> =
+        LazyLock::new(|| re(r"\b(ask(ed|ing)?|ping(ed|ing)?|request(ed|ing)?|waiting)\b"));
+    clauses(text)
+        .iter()
+        .any(|c| THEY.is_match(c) && undoes(c) && !ASKED.is_match(c) && !hedged(c))
 }
 
 /// Words that put a service upstream of another.
@@ -299,11 +316,18 @@ impl ServiceName {
         ];
         for s in SUFFIXES {
             if let Some(stem) = lower.strip_suffix(s)
-                && stem.len() >= 4
+                && stem.len() >= 3
                 && !GENERIC.contains(&stem)
             {
                 forms.push(regex::escape(stem));
                 forms.push(regex::escape(&stem.replace(['-', '_'], " ")));
+            }
+        }
+        // Each distinctive word of a compound name ("fraud" of fraud-scorer).
+        for word in lower.split(['-', '_']) {
+            let suffix = format!("-{word}");
+            if word.len() >= 5 && !GENERIC.contains(&word) && !SUFFIXES.contains(&suffix.as_str()) {
+                forms.push(regex::escape(word));
             }
         }
         forms.sort();
