@@ -69,22 +69,14 @@ fn bundle(events: usize) -> Bundle {
         .collect();
     let changes = (0..50)
         .map(|i| Change {
-            id: format!("deploy-{i}"),
-            service: if i % 3 == 0 {
-                "ledger".into()
-            } else {
-                "payments-api".into()
-            },
-            kind: ChangeKind::ALL[i % 8],
-            summary: format!("Change number {i} to the connection pool settings"),
-            at: T0 - (i as i64 + 1) * 600_000,
             version: Some(format!("v1.{i}.0")),
-            author: None,
-            url: None,
-            source: "api".into(),
-            environment: None,
-            production: true,
-            lineage: None,
+            ..Change::new(
+                format!("deploy-{i}"),
+                if i % 3 == 0 { "ledger" } else { "payments-api" },
+                ChangeKind::ALL[i % 8],
+                format!("Change number {i} to the connection pool settings"),
+                T0 - (i as i64 + 1) * 600_000,
+            )
         })
         .collect();
     Bundle {

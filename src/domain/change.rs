@@ -54,6 +54,30 @@ fn yes() -> bool {
 }
 
 impl Change {
+    /// A production change from the API, with no version, author or link.
+    pub fn new(
+        id: impl Into<String>,
+        service: impl Into<String>,
+        kind: ChangeKind,
+        summary: impl Into<String>,
+        at: Millis,
+    ) -> Self {
+        Change {
+            id: id.into(),
+            service: service.into(),
+            kind,
+            summary: summary.into(),
+            at,
+            version: None,
+            author: None,
+            url: None,
+            source: default_source(),
+            environment: None,
+            production: true,
+            lineage: None,
+        }
+    }
+
     pub fn evidence_id(&self) -> String {
         if self.source == "lineage" {
             format!("lineage:{}", self.id)

@@ -251,68 +251,84 @@ pub async fn run(dir: &Path, mut config: Config) -> anyhow::Result<Report> {
         cases.push(score(id, want, record, doc, &store).await?);
     }
     store.close().await;
-    let n = cases.len().max(1) as f64;
-    let cited: usize = cases.iter().map(|c| c.cited).sum();
-    let invalid: usize = cases.iter().map(|c| c.invalid_citations).sum();
-    let share = |f: &dyn Fn(&CaseResult) -> bool| cases.iter().filter(|c| f(c)).count() as f64 / n;
-    let mean = |v: Vec<f64>| {
-        if v.is_empty() {
-            0.0
-        } else {
-            v.iter().sum::<f64>() / v.len() as f64
-        }
+    let drafter_name = if cases.iter().any(|c| c.drafter == "llm") {
+        "llm".to_string()
+    } else {
+        drafter.drafter_name().to_string()
     };
-    let mut by_kind: BTreeMap<String, (usize, f64, f64)> = BTreeMap::new();
-    for c in &cases {
-        let e = by_kind.entry(c.expected.label().to_string()).or_default();
-        e.0 += 1;
-        e.1 += f64::from(u8::from(c.top1));
-        e.2 += f64::from(u8::from(c.baseline.top1));
+    Ok(Report::of(cases, drafter_name, model, prompt_version))
+}
+
+impl Report {
+    /// The report over graded cases: the shares, means and tables.
+    fn of(
+        cases: Vec<CaseResult>,
+        drafter_name: String,
+        model: Option<String>,
+        prompt_version: Option<String>,
+    ) -> Report {
+        let n = cases.len().max(1) as f64;
+        let cited: usize = cases.iter().map(|c| c.cited).sum();
+        let invalid: usize = cases.iter().map(|c| c.invalid_citations).sum();
+        let share =
+            |f: &dyn Fn(&CaseResult) -> bool| cases.iter().filter(|c| f(c)).count() as f64 / n;
+        let mean = |v: Vec<f64>| {
+            if v.is_empty() {
+                0.0
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            }
+        };
+        let mut by_kind: BTreeMap<String, (usize, f64, f64)> = BTreeMap::new();
+        for c in &cases {
+            let e = by_kind.entry(c.expected.label().to_string()).or_default();
+            e.0 += 1;
+            e.1 += f64::from(u8::from(c.top1));
+            e.2 += f64::from(u8::from(c.baseline.top1));
+        }
+        for v in by_kind.values_mut() {
+            v.1 /= v.0 as f64;
+            v.2 /= v.0 as f64;
+        }
+        let points: Vec<(f64, bool)> = cases.iter().map(|c| (c.confidence, c.top1)).collect();
+        Report {
+            graded_score: mean(cases.iter().map(|c| f64::from(c.graded)).collect()),
+            calibration_error: grade::calibration_error(&points),
+            confidence_right: mean(
+                cases
+                    .iter()
+                    .filter(|c| c.top1)
+                    .map(|c| c.confidence)
+                    .collect(),
+            ),
+            confidence_wrong: mean(
+                cases
+                    .iter()
+                    .filter(|c| !c.top1)
+                    .map(|c| c.confidence)
+                    .collect(),
+            ),
+            baseline_top1_accuracy: share(&|c| c.baseline.top1),
+            baseline_graded_score: mean(
+                cases.iter().map(|c| f64::from(c.baseline.graded)).collect(),
+            ),
+            by_kind,
+            drafter: drafter_name,
+            model,
+            prompt_version,
+            incidents: cases.len(),
+            top1_accuracy: cases.iter().filter(|c| c.top1).count() as f64 / n,
+            top3_accuracy: cases.iter().filter(|c| c.top3).count() as f64 / n,
+            citation_validity: if cited == 0 {
+                0.0
+            } else {
+                (cited - invalid) as f64 / cited as f64
+            },
+            section_completeness: cases.iter().map(|c| c.sections_filled).sum::<usize>() as f64
+                / (n * SECTIONS.len() as f64),
+            cases,
+        }
     }
-    for v in by_kind.values_mut() {
-        v.1 /= v.0 as f64;
-        v.2 /= v.0 as f64;
-    }
-    let points: Vec<(f64, bool)> = cases.iter().map(|c| (c.confidence, c.top1)).collect();
-    Ok(Report {
-        graded_score: mean(cases.iter().map(|c| f64::from(c.graded)).collect()),
-        calibration_error: grade::calibration_error(&points),
-        confidence_right: mean(
-            cases
-                .iter()
-                .filter(|c| c.top1)
-                .map(|c| c.confidence)
-                .collect(),
-        ),
-        confidence_wrong: mean(
-            cases
-                .iter()
-                .filter(|c| !c.top1)
-                .map(|c| c.confidence)
-                .collect(),
-        ),
-        baseline_top1_accuracy: share(&|c| c.baseline.top1),
-        baseline_graded_score: mean(cases.iter().map(|c| f64::from(c.baseline.graded)).collect()),
-        by_kind,
-        drafter: if cases.iter().any(|c| c.drafter == "llm") {
-            "llm".into()
-        } else {
-            drafter.drafter_name().into()
-        },
-        model,
-        prompt_version,
-        incidents: cases.len(),
-        top1_accuracy: cases.iter().filter(|c| c.top1).count() as f64 / n,
-        top3_accuracy: cases.iter().filter(|c| c.top3).count() as f64 / n,
-        citation_validity: if cited == 0 {
-            0.0
-        } else {
-            (cited - invalid) as f64 / cited as f64
-        },
-        section_completeness: cases.iter().map(|c| c.sections_filled).sum::<usize>() as f64
-            / (n * SECTIONS.len() as f64),
-        cases,
-    })
 }
 
 /// How one draft did against what caused it (see [`grade`]), the baseline beside it, and its

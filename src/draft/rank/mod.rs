@@ -6,12 +6,14 @@
 //! less, so "no change stands out" can lead.
 
 pub mod changes;
+pub mod naming;
 pub mod reading;
 
 use std::collections::HashMap;
 
-pub use changes::{Candidate, is_routine, kind_weight, names};
+pub use changes::{Candidate, is_routine, kind_weight};
 use changes::{Context, Upstream};
+pub use naming::names;
 use reading::{Claim, ServiceName, Stance};
 
 use crate::domain::postmortem::HypothesisKind;
@@ -314,20 +316,7 @@ mod tests {
     const MIN: Millis = 60_000;
 
     fn change(id: &str, service: &str, kind: ChangeKind, summary: &str, before: i64) -> Change {
-        Change {
-            id: id.into(),
-            service: service.into(),
-            kind,
-            summary: summary.into(),
-            at: T0 - before * MIN,
-            version: None,
-            author: None,
-            url: None,
-            source: "api".into(),
-            environment: None,
-            production: true,
-            lineage: None,
-        }
+        Change::new(id, service, kind, summary, T0 - before * MIN)
     }
 
     fn said(n: i64, text: &str) -> TimelineEntry {
