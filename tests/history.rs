@@ -432,3 +432,21 @@ async fn pagerduty_rest_backfill_pages_windows_waits_out_rate_limits_and_is_idem
     assert!(String::from_utf8_lossy(&out.stderr).contains("PAGERDUTY_API_TOKEN"));
     app.stop().await;
 }
+
+/// A history exported on Windows (`fixtures/cases/C14_history_windows_export.jsonl`, rebuilt
+/// from a public bug report): a byte-order mark, CRLF line ends, and one line saved as Latin-1.
+#[tokio::test]
+async fn a_windows_export_imports_its_good_lines_and_names_the_line_that_is_not_utf8() {
+    let (db, _dir) = fresh_database().await;
+    let file = format!(
+        "{}/fixtures/cases/C14_history_windows_export.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (code, out, err) = run_cli(&["import", &file], &db, None);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("imported 2, updated 0, rejected 1"),
+        "{out}{err}"
+    );
+    assert!(out.contains("line 2: not UTF-8 text"), "{out}");
+}

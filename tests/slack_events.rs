@@ -310,3 +310,71 @@ async fn slack_messages_can_support_a_hypothesis_like_notes_do() {
     );
     app.stop().await;
 }
+
+/// Slack escapes `&`, `<`, `>` and wraps links and mentions (as in a public bug report): the
+/// timeline and the draft read what people wrote, and "no, that was reverted at 13:10" is ruling
+/// a change out, not a mitigation.
+#[tokio::test]
+async fn escaped_text_reads_as_written_and_a_revert_before_the_incident_is_no_mitigation() {
+    let app = spawn_app_with(|c| {
+        c.slack_signing_secret = Some(SLACK_SECRET.to_string().into());
+    })
+    .await;
+    app.post_pagerduty(&pd_event(
+        "E1",
+        "incident.triggered",
+        "PESC1",
+        "triggered",
+        "2025-12-31T23:55:00Z",
+    ))
+    .await;
+    app.store
+        .link_channel("C0INCIDENT1", "PESC1", None)
+        .await
+        .unwrap();
+    for (text, ts) in [
+        (
+            "timeout went 5s -&gt; 30s &amp; pool is full, see \
+             <https://grafana.example.com/d/abc?from=1&amp;to=2|dashboard> cc <@U0LEE0001>",
+            "1767225590.000100",
+        ),
+        (
+            "&gt; is it the pgbouncer change?\nno, that was reverted at 13:10",
+            "1767225591.000100",
+        ),
+    ] {
+        let msg = body("message (plain")
+            .replace(
+                "DB failover started, error rate 12% on checkout",
+                "PLACEHOLDER",
+            )
+            .replace("1767225590.000100", ts);
+        let mut v: Value = serde_json::from_str(&msg).unwrap();
+        v["event"]["text"] = json!(text);
+        v["event_id"] = json!(format!("Ev{ts}"));
+        let r = post_event(&app, &v.to_string(), now_secs(), SLACK_SECRET, None).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    app.post_pagerduty(&pd_event(
+        "E2",
+        "incident.resolved",
+        "PESC1",
+        "resolved",
+        "2026-01-01T00:20:00Z",
+    ))
+    .await;
+    let p = app.wait_for_postmortem("PESC1").await;
+    let tl = timeline(&app, "PESC1").await;
+    let texts: Vec<&str> = tl.iter().filter_map(|e| e["text"].as_str()).collect();
+    assert!(
+        texts.contains(&"timeout went 5s -> 30s & pool is full, see dashboard cc @U0LEE0001"),
+        "{texts:?}"
+    );
+    assert!(
+        texts.contains(&"> is it the pgbouncer change?\nno, that was reverted at 13:10"),
+        "{texts:?}"
+    );
+    let well = p["what_went_well"].to_string();
+    assert!(!well.contains("rolling back"), "{well}");
+    app.stop().await;
+}

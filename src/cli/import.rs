@@ -30,9 +30,16 @@ pub(super) async fn import_file(file: &Path) -> anyhow::Result<ExitCode> {
     let (config, store, _, _, _) = startup::components(config).await?;
     let mut summary = ImportSummary::default();
     let mut read = 0u64;
-    for (n, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("reading line {}", n + 1))?;
-        read += line.len() as u64 + 1;
+    for (n, bytes) in reader.split(b'\n').enumerate() {
+        let bytes = bytes.with_context(|| format!("reading line {}", n + 1))?;
+        read += bytes.len() as u64 + 1;
+        let line = match crate::ingest::history::decode_line(&bytes, n == 0) {
+            Ok(line) => line,
+            Err(reason) => {
+                summary.rejected.push((n + 1, reason));
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }

@@ -66,17 +66,19 @@ impl fmt::Display for IncidentId {
     }
 }
 
-/// Severity `sev1` … `sev5`; `SEV2`, `P2` and `2` all parse as `sev2`.
+/// Severity `sev1` … `sev5`; `SEV2`, `SEV-2`, `Sev 2`, `P2` and `2` all parse as `sev2`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Severity(u8);
 
 impl Severity {
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         let t = s.trim().to_ascii_lowercase();
+        // Custom PagerDuty priority names write it `SEV-1`, `Sev 1`, `P-1`.
         let digits = t
             .strip_prefix("sev")
             .or_else(|| t.strip_prefix('p'))
-            .unwrap_or(&t);
+            .unwrap_or(&t)
+            .trim_start_matches(['-', '_', ' ']);
         match digits.parse::<u8>() {
             Ok(n @ 1..=5) => Ok(Self(n)),
             _ => Err(Invalid(format!(
@@ -317,6 +319,25 @@ pub fn now_millis() -> Millis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn custom_priority_names_read_as_their_severity() {
+        for (raw, level) in [
+            ("SEV-1", 1),
+            ("Sev 2", 2),
+            ("P-3", 3),
+            ("sev_4", 4),
+            ("P1", 1),
+        ] {
+            assert_eq!(Severity::parse(raw).unwrap().level(), level, "{raw}");
+        }
+        assert_eq!(
+            Severity::from_pagerduty(Some("SEV-1"), Some("high")).map(Severity::level),
+            Some(1),
+            "the priority wins over the urgency"
+        );
+        assert!(Severity::parse("SEV-9").is_err());
+    }
 
     #[test]
     fn severity_accepts_the_spellings_people_use() {

@@ -98,6 +98,24 @@ struct RecordInput {
     tags: Vec<String>,
 }
 
+/// One line of an import file as text: a UTF-8 byte-order mark (first line) and a Windows `\r`
+/// line end are dropped; bytes that are not UTF-8 are the line's error, naming where they start
+/// (a spreadsheet's Latin-1 export, say), so the other lines still import.
+pub fn decode_line(bytes: &[u8], first: bool) -> Result<String, String> {
+    let bytes = if first {
+        bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+    } else {
+        bytes
+    };
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        format!(
+            "not UTF-8 text (a byte at column {} is not UTF-8; save the file as UTF-8)",
+            e.utf8_error().valid_up_to() + 1
+        )
+    })
+}
+
 fn required(v: Option<String>, name: &str) -> Result<String, String> {
     match v.map(|s| s.trim().to_string()) {
         Some(s) if !s.is_empty() => Ok(s),
@@ -208,4 +226,20 @@ pub fn parse_record(line: &str, config: &Config) -> Result<HistoryRecord, String
         timeline,
         tags: r.tags,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_lose_their_bom_and_crlf_and_bad_bytes_name_their_column() {
+        assert_eq!(
+            decode_line(b"\xEF\xBB\xBF{\"id\": 1}\r", true).unwrap(),
+            "{\"id\": 1}"
+        );
+        assert_eq!(decode_line(b"{}\r", false).unwrap(), "{}");
+        let e = decode_line(b"{\"t\": \"caf\xE9\"}", false).unwrap_err();
+        assert!(e.contains("column 11"), "{e}");
+    }
 }

@@ -11,6 +11,7 @@ pub mod history;
 pub mod openlineage;
 pub mod pagerduty;
 pub mod signature;
+pub mod slack;
 
 /// A payload that is not what its sender sends: becomes a 400 naming the problem.
 #[derive(Debug, thiserror::Error)]

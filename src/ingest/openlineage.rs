@@ -38,9 +38,32 @@ fn clip(s: String) -> String {
 }
 
 /// Validates against the schema (every violation named) and reads what ranking needs.
+/// Integrations send a facet they have no value for as `null` (Spark's `"nominalTime": null`);
+/// such a facet is absent, not invalid.
+fn drop_null_facets(event: &mut Value) {
+    fn clean(facets: Option<&mut Value>) {
+        if let Some(Value::Object(m)) = facets {
+            m.retain(|_, v| !v.is_null());
+        }
+    }
+    clean(event.pointer_mut("/run/facets"));
+    clean(event.pointer_mut("/job/facets"));
+    clean(event.pointer_mut("/dataset/facets"));
+    for side in ["inputs", "outputs"] {
+        if let Some(Value::Array(ds)) = event.get_mut(side) {
+            for d in ds {
+                for key in ["facets", "inputFacets", "outputFacets"] {
+                    clean(d.get_mut(key));
+                }
+            }
+        }
+    }
+}
+
 pub fn parse(body: &[u8]) -> Result<Lineage, BadPayload> {
-    let value: Value = serde_json::from_slice(body)
+    let mut value: Value = serde_json::from_slice(body)
         .map_err(|e| BadPayload::new(format!("body is not JSON: {e}")))?;
+    drop_null_facets(&mut value);
     // The kind by shape: a run makes a RunEvent, a dataset a DatasetEvent, else a JobEvent.
     let kind = if value.get("run").is_some() {
         "RunEvent"
@@ -159,6 +182,19 @@ mod tests {
             "/fixtures/reference/openlineage/run_events.json"
         );
         serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_null_facet_is_read_as_absent() {
+        let p = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/cases/C11_openlineage_null_facet.json"
+        );
+        let case: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        for ev in case["events"].as_array().unwrap() {
+            let body = serde_json::to_vec(ev).unwrap();
+            assert!(parse(&body).is_ok(), "{:?}", parse(&body).err());
+        }
     }
 
     #[test]

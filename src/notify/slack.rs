@@ -197,7 +197,7 @@ fn message(m: &SlackHistoryMessage) -> Message {
         ts: m.origin.ts.0.clone(),
         thread_ts: m.origin.thread_ts.as_ref().map(|t| t.0.clone()),
         user: m.sender.user.as_ref().map(|u| u.0.clone()),
-        text: m.content.text.clone().unwrap_or_default(),
+        text: crate::ingest::slack::plain_text(m.content.text.as_deref().unwrap_or_default()),
         bot: m.sender.bot_id.is_some()
             || m.subtype
                 .as_ref()

@@ -106,7 +106,9 @@ pub(super) async fn apply_event(state: &AppState, v: &Value) -> Result<&'static 
                         ts: ts.to_string(),
                         thread_ts: e["thread_ts"].as_str().map(String::from),
                         user: e["user"].as_str().map(String::from),
-                        text: e["text"].as_str().unwrap_or_default().to_string(),
+                        text: crate::ingest::slack::plain_text(
+                            e["text"].as_str().unwrap_or_default(),
+                        ),
                     };
                     state
                         .store
@@ -120,7 +122,13 @@ pub(super) async fn apply_event(state: &AppState, v: &Value) -> Result<&'static 
                     if let (Some(ts), Some(text)) = (m["ts"].as_str(), m["text"].as_str()) {
                         state
                             .store
-                            .edit_slack_message(&incident, channel, ts, text, delay)
+                            .edit_slack_message(
+                                &incident,
+                                channel,
+                                ts,
+                                &crate::ingest::slack::plain_text(text),
+                                delay,
+                            )
                             .await?;
                         state.jobs_ready.notify_waiters();
                     }
