@@ -378,3 +378,62 @@ async fn escaped_text_reads_as_written_and_a_revert_before_the_incident_is_no_mi
     assert!(!well.contains("rolling back"), "{well}");
     app.stop().await;
 }
+
+/// Deleting a thread's parent (as Slack sends it: a `message_changed` whose message is a
+/// `tombstone`, not a `message_deleted`) takes the parent out of the evidence; its reply stays.
+#[tokio::test]
+async fn a_deleted_thread_parent_leaves_the_timeline_and_its_reply_stays() {
+    let app = spawn_app_with(|c| {
+        c.slack_signing_secret = Some(SLACK_SECRET.to_string().into());
+    })
+    .await;
+    app.post_pagerduty(&pd_event(
+        "T1",
+        "incident.triggered",
+        "PTOMB1",
+        "triggered",
+        "2025-12-31T23:55:00Z",
+    ))
+    .await;
+    app.store
+        .link_channel("C0INCIDENT1", "PTOMB1", None)
+        .await
+        .unwrap();
+    let template: Value = serde_json::from_str(&body("message (plain")).unwrap();
+    let parent = "1767225590.000100";
+    let reply = "1767225591.000200";
+    let mut events = Vec::new();
+    let mut first = template.clone();
+    first["event"]["text"] = json!("I think the APNs cert expired, checking");
+    events.push(first);
+    let mut second = template.clone();
+    second["event_id"] = json!("Ev0TOMB2");
+    second["event"]["text"] = json!("cert is fine, it's the queue");
+    second["event"]["ts"] = json!(reply);
+    second["event"]["thread_ts"] = json!(parent);
+    events.push(second);
+    let mut tomb = template.clone();
+    tomb["event_id"] = json!("Ev0TOMB3");
+    tomb["event"] = json!({
+        "type": "message", "subtype": "message_changed", "hidden": true, "channel": "C0INCIDENT1",
+        "ts": "1767225599.000300", "event_ts": "1767225599.000300", "channel_type": "channel",
+        "message": {"type": "message", "subtype": "tombstone", "text": "This message was deleted.",
+            "user": "USLACKBOT", "hidden": true, "ts": parent, "thread_ts": parent,
+            "reply_count": 1, "latest_reply": reply}
+    });
+    events.push(tomb);
+    for ev in events {
+        let r = post_event(&app, &ev.to_string(), now_secs(), SLACK_SECRET, None).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let tl = timeline(&app, "PTOMB1").await;
+    let texts: Vec<&str> = tl.iter().filter_map(|e| e["text"].as_str()).collect();
+    assert!(texts.contains(&"cert is fine, it's the queue"), "{texts:?}");
+    assert!(
+        !texts
+            .iter()
+            .any(|t| t.contains("APNs cert expired") || t.contains("was deleted")),
+        "{texts:?}"
+    );
+    app.stop().await;
+}

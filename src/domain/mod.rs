@@ -79,6 +79,14 @@ impl Severity {
             .or_else(|| t.strip_prefix('p'))
             .unwrap_or(&t)
             .trim_start_matches(['-', '_', ' ']);
+        // A label after the number ("SEV1 - Critical", "P1 (Highest)") is the account's wording.
+        let number: String = digits.chars().take_while(char::is_ascii_digit).collect();
+        let rest = &digits[number.len()..];
+        let digits = if rest.is_empty() || rest.starts_with([' ', '-', '(', ':', '/']) {
+            number.as_str()
+        } else {
+            digits
+        };
         match digits.parse::<u8>() {
             Ok(n @ 1..=5) => Ok(Self(n)),
             _ => Err(Invalid(format!(
@@ -337,6 +345,7 @@ mod tests {
             "the priority wins over the urgency"
         );
         assert!(Severity::parse("SEV-9").is_err());
+        assert!(Severity::parse("P1x").is_err());
     }
 
     #[test]

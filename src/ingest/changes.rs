@@ -17,7 +17,10 @@ pub struct ChangeInput {
     service: Option<String>,
     kind: Option<String>,
     summary: Option<String>,
-    at: Option<String>,
+    /// RFC 3339, or epoch seconds or milliseconds (a number or digits, as CI scripts send);
+    /// absent means now.
+    #[serde(default)]
+    at: Option<Value>,
     #[serde(default)]
     version: Option<String>,
     #[serde(default)]
@@ -47,14 +50,19 @@ impl ChangeInput {
         let kind =
             ChangeKind::parse(&required(self.kind, "kind")?).map_err(|e| BadPayload::new(e.0))?;
         let summary = required(self.summary, "summary")?;
-        let at = parse_time(&required(self.at, "at")?)
-            .map_err(|e| BadPayload::new(format!("at: {e}")))?;
+        let (at, summary) = match self.at.as_ref().filter(|v| !v.is_null()) {
+            Some(v) => (change_time(v)?, summary),
+            None => (
+                crate::domain::now_millis(),
+                format!("{summary} (time of receipt: the event had no `at`)"),
+            ),
+        };
         Ok(Change {
             id,
             service: config.resolve_service_name(&service),
             kind,
             summary,
-            at: to_millis(at),
+            at,
             version: self.version.filter(|v| !v.is_empty()),
             author: self.author.filter(|v| !v.is_empty()),
             url: self.url.filter(|v| !v.is_empty()),
@@ -66,6 +74,43 @@ impl ChangeInput {
             environment: self.environment.filter(|e| !e.trim().is_empty()),
             lineage: None,
         })
+    }
+}
+
+/// A change's time: RFC 3339 (`2026-10-02T14:12:00Z`, `+0000` offsets too) or epoch seconds or
+/// milliseconds, as a number or a string of digits (a value above 10^11 is milliseconds).
+fn change_time(v: &Value) -> Result<crate::domain::Millis, BadPayload> {
+    let epoch = |n: f64| {
+        if !n.is_finite() || n <= 0.0 {
+            return None;
+        }
+        Some(if n >= 1e11 {
+            n as i64
+        } else {
+            (n * 1000.0) as i64
+        })
+    };
+    let bad = |shown: String| {
+        BadPayload::new(format!(
+            "`at` {shown} is neither an RFC 3339 time (2026-10-02T14:12:00Z) nor epoch seconds or \
+             milliseconds"
+        ))
+    };
+    match v {
+        Value::Number(n) => n.as_f64().and_then(epoch).ok_or_else(|| bad(n.to_string())),
+        Value::String(s)
+            if !s.trim().is_empty() && s.trim().bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(epoch)
+                .ok_or_else(|| bad(format!("{s:?}")))
+        }
+        Value::String(s) => parse_time(s)
+            .map(to_millis)
+            .map_err(|_| bad(format!("{s:?}"))),
+        other => Err(bad(other.to_string())),
     }
 }
 
@@ -188,6 +233,35 @@ fn pagerduty_change(v: &Value, body: &[u8], config: &Config) -> Result<Change, B
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ci_scripts_may_send_epoch_times_or_none() {
+        let c = Config::default();
+        let at = |v: &str| {
+            let body = format!(r#"{{"id":"d-1","service":"a","kind":"deploy","summary":"s"{v}}}"#);
+            parse(body.as_bytes(), &c).map(|mut v| v.remove(0))
+        };
+        let expected = 1_790_949_900_000;
+        for v in [
+            r#","at":1790949900"#,
+            r#","at":1790949900000"#,
+            r#","at":"1790949900""#,
+            r#","at":"2026-10-02T14:05:00Z""#,
+        ] {
+            assert_eq!(at(v).unwrap().at, expected, "{v}");
+        }
+        let before = crate::domain::now_millis();
+        let now = at("").unwrap();
+        assert!(now.at >= before, "a missing `at` is the time of receipt");
+        assert!(now.summary.contains("time of receipt"), "{}", now.summary);
+        let e = at(r#","at":"yesterday""#).unwrap_err();
+        assert!(
+            e.message.contains("`at`") && e.message.contains("epoch"),
+            "{}",
+            e.message
+        );
+        assert!(at(r#","at":-5"#).is_err());
+    }
 
     #[test]
     fn our_format_validates_each_required_field() {

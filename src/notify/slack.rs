@@ -198,7 +198,11 @@ fn message(m: &SlackHistoryMessage) -> Message {
         thread_ts: m.origin.thread_ts.as_ref().map(|t| t.0.clone()),
         user: m.sender.user.as_ref().map(|u| u.0.clone()),
         text: crate::ingest::slack::plain_text(m.content.text.as_deref().unwrap_or_default()),
+        // A deleted thread parent stays in history as a tombstone; it is not evidence either.
         bot: m.sender.bot_id.is_some()
+            || m.subtype
+                .as_ref()
+                .is_some_and(|s| *s == SlackMessageEventType::Tombstone)
             || m.subtype
                 .as_ref()
                 .is_some_and(|s| *s == SlackMessageEventType::BotMessage),

@@ -119,6 +119,17 @@ pub(super) async fn apply_event(state: &AppState, v: &Value) -> Result<&'static 
                 }
                 Some("message_changed") => {
                     let m = &e["message"];
+                    // Deleting a thread's parent leaves a tombstone: Slack sends it as an edit.
+                    if m["subtype"] == "tombstone"
+                        && let Some(ts) = m["ts"].as_str()
+                    {
+                        state
+                            .store
+                            .delete_slack_message(&incident, channel, ts, delay)
+                            .await?;
+                        state.jobs_ready.notify_waiters();
+                        return Ok("message_deleted");
+                    }
                     if let (Some(ts), Some(text)) = (m["ts"].as_str(), m["text"].as_str()) {
                         state
                             .store
