@@ -84,11 +84,7 @@ pub(super) async fn import_file(file: &Path) -> anyhow::Result<ExitCode> {
     for (line, reason) in &summary.rejected {
         println!("  line {line}: {reason}");
     }
-    Ok(if summary.rejected.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(exit_code(&summary))
 }
 
 /// A date (`2026-01-01`, midnight UTC) or an RFC 3339 time.
@@ -158,9 +154,14 @@ pub(super) async fn import_pagerduty(
     for (n, reason) in &summary.rejected {
         println!("  incident {n}: {reason}");
     }
-    Ok(if summary.rejected.is_empty() {
+    Ok(exit_code(&summary))
+}
+
+/// 0 when nothing was rejected, 1 otherwise.
+fn exit_code(summary: &ImportSummary) -> ExitCode {
+    if summary.rejected.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    })
+    }
 }

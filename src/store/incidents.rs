@@ -161,8 +161,8 @@ pub(super) struct KeysetPages {
     pub columns: &'static str,
     /// An integer column (ms).
     pub key: &'static str,
-    /// A fixed SQL condition every row meets (`1 = 1` for none).
-    pub filter: &'static str,
+    /// A fixed SQL condition every row must meet.
+    pub filter: Option<&'static str>,
     /// Rows with `from <= key < until`.
     pub from: i64,
     pub until: i64,
@@ -172,9 +172,10 @@ pub(super) struct KeysetPages {
 impl KeysetPages {
     /// Every matching row, in (key, id) order.
     pub async fn fetch(&self, store: &Store) -> Result<Vec<AnyRow>> {
-        let (columns, key, filter) = (self.columns, self.key, self.filter);
+        let (columns, key) = (self.columns, self.key);
+        let filter = self.filter.map(|f| format!("{f} AND ")).unwrap_or_default();
         let sql = format!(
-            "SELECT {columns} FROM incidents WHERE {filter} AND {key} < $1 AND ({key} > $2 OR \
+            "SELECT {columns} FROM incidents WHERE {filter}{key} < $1 AND ({key} > $2 OR \
              ({key} = $2 AND id > $3)) ORDER BY {key}, id LIMIT $4"
         );
         let mut out: Vec<AnyRow> = Vec::new();

@@ -42,7 +42,7 @@ impl Store {
                       last_resolved_at, root_cause, extra",
             key: "triggered_at",
             // A merged incident is counted in the one it was merged into.
-            filter: "merged_into IS NULL",
+            filter: Some("merged_into IS NULL"),
             from: i64::MIN,
             until,
             page: PAGE,

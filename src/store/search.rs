@@ -37,7 +37,7 @@ impl Store {
             columns: "id, title, service, triggered_at, summary, root_cause, resolution, extra, \
                       updated_at",
             key: "updated_at",
-            filter: "1 = 1",
+            filter: None,
             from: since,
             until: i64::MAX,
             page: PAGE,

@@ -125,11 +125,52 @@ pub fn score<'a>(cx: &Context<'_>, changes: &'a [Change]) -> Vec<Candidate<'a>> 
         .filter(|c| c.at <= cx.start && c.production)
         .collect();
     let named: Vec<BTreeSet<u32>> = before.iter().map(|c| index.naming(c)).collect();
+    let said = Said::read(cx.human, &named);
     before
         .iter()
         .zip(&named)
-        .map(|(c, by)| candidate(cx, c, &words_about(cx, c, &before, &named, by)))
+        .map(|(c, by)| candidate(cx, c, &words_about(cx, c, &before, &said, by)))
         .collect()
+}
+
+/// What one responder message says, read once for every change it may be about.
+struct Said {
+    dismisses: bool,
+    /// Reports undoing something (not ruled out, not asked or guessed).
+    undoes: bool,
+    hedged: bool,
+    refers_back: bool,
+    /// Names one of the changes.
+    names_a_change: bool,
+    /// The last message naming a change among the three before it.
+    last_named: Option<u32>,
+    /// Undoes, and it or the next two messages say nothing got better.
+    undone_in_vain: bool,
+}
+
+impl Said {
+    fn read(human: &[&TimelineEntry], named: &[BTreeSet<u32>]) -> Vec<Said> {
+        let names = |i: u32| named.iter().any(|n| n.contains(&i));
+        let no_better: Vec<bool> = human.iter().map(|e| reading::no_better(&e.text)).collect();
+        human
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let dismisses = reading::dismisses(&e.text);
+                let hedged = reading::hedged(&e.text);
+                let undoes = reading::undoes(&e.text) && !dismisses && !hedged;
+                Said {
+                    dismisses,
+                    undoes,
+                    hedged,
+                    refers_back: reading::refers_back(&e.text),
+                    names_a_change: names(i as u32),
+                    last_named: (0..i as u32).rev().take(3).find(|&j| names(j)),
+                    undone_in_vain: undoes && no_better[i..].iter().take(3).any(|b| *b),
+                }
+            })
+            .collect()
+    }
 }
 
 /// The messages that undo, name or rule out one change: those naming it; those that rule out
@@ -140,7 +181,7 @@ fn words_about(
     cx: &Context<'_>,
     c: &Change,
     before: &[&Change],
-    named: &[BTreeSet<u32>],
+    said: &[Said],
     by: &BTreeSet<u32>,
 ) -> Words {
     let mut w = Words::default();
@@ -149,57 +190,49 @@ fn words_about(
             .iter()
             .filter(|o| o.service == cx.service && o.kind == c.kind)
             .all(|o| o.at <= c.at);
-    for (i, e) in cx.human.iter().enumerate() {
+    let artifact = artifact(c);
+    let latest_of_artifact = before
+        .iter()
+        .filter(|o| self::artifact(o) == artifact)
+        .all(|o| o.at <= c.at);
+    for (i, (e, m)) in cx.human.iter().zip(said).enumerate() {
         let i = i as u32;
         let text = &e.text;
         let names_it = by.contains(&i);
-        let names_other = named.iter().any(|n| n.contains(&i));
-        let dismisses = reading::dismisses(text);
-        let undoes = reading::undoes(text) && !dismisses && !reading::hedged(text);
-        // "that"/"it" point at the message just before; "the migration" at one of the last three.
-        // A bare "reverting" undoes what was named last, in the three messages before.
-        let last_named = (0..i)
-            .rev()
-            .take(3)
-            .find(|&j| named[..].iter().any(|n| n.contains(&j)));
-        let pointed_back = !names_other
-            && (i > 0 && by.contains(&(i - 1)) && reading::refers_back(text)
+        let other = !m.names_a_change;
+        // "that"/"it" point at the message just before; "the migration" at one of the last three;
+        // a bare "reverting" undoes what was named last, in the three messages before.
+        let pointed_back = other
+            && (i > 0 && by.contains(&(i - 1)) && m.refers_back
                 || (0..i).rev().take(3).any(|j| by.contains(&j)) && mentions_kind(text, c.kind)
-                || undoes && last_named.is_some_and(|j| by.contains(&j)));
+                || m.undoes && m.last_named.is_some_and(|j| by.contains(&j)));
         let loose =
-            !names_other && (dismisses || undoes) && loosely_names(text, c, before, dismisses);
+            other && (m.dismisses || m.undoes) && loosely_names(text, c, before, m.dismisses);
         // "their release" of another service is not this service's release.
         let about_other_service = cx
             .upstream
             .iter()
             .any(|(s, u)| *s != c.service && u.evidence.contains(&e.evidence_id));
-        let of_kind = !names_other
+        let of_kind = other
             && !about_other_service
-            && undoes
+            && m.undoes
             && latest_of_kind
             && mentions_kind(text, c.kind);
         // "rolling back to recs-ranker@v41" undoes the recs-ranker change before it.
-        let of_artifact = undoes
-            && artifact(c).is_some_and(|a| text.to_lowercase().contains(&a))
-            && before
-                .iter()
-                .filter(|o| artifact(o) == artifact(c))
-                .all(|o| o.at <= c.at);
+        let of_artifact = m.undoes
+            && latest_of_artifact
+            && artifact
+                .as_ref()
+                .is_some_and(|a| text.to_lowercase().contains(a));
         if !(names_it || pointed_back || loose || of_kind || of_artifact) {
             continue;
         }
         let id = e.evidence_id.clone();
-        // Undone, and it or the next two messages say nothing got better: that rules it out.
-        let undone_in_vain = undoes
-            && cx.human[i as usize..]
-                .iter()
-                .take(3)
-                .any(|n| reading::no_better(&n.text));
-        if dismisses || undone_in_vain {
+        if m.dismisses || m.undone_in_vain {
             w.dismissed_by.push(id);
-        } else if undoes {
+        } else if m.undoes {
             w.rolled_back_by.push(id);
-        } else if names_it && !reading::hedged(text) {
+        } else if names_it && !m.hedged {
             w.named_by.push(id);
         }
     }
