@@ -65,6 +65,7 @@ fn bundle(events: usize) -> Bundle {
                 i % 50
             ),
             thread: None,
+            raw: None,
         })
         .collect();
     let changes = (0..50)

@@ -28,7 +28,7 @@ async fn valid_events_are_stored_once_and_invalid_ones_refused_with_their_reason
         assert_eq!(
             again.json::<Value>().await.unwrap()["status"],
             "duplicate",
-            "{kind}: idempotent by run id and type"
+            "{kind}: the same body again is a duplicate"
         );
     }
     for (why, case) in r["invalid"].as_object().unwrap() {
@@ -219,6 +219,86 @@ async fn the_walk_reaches_three_hops_upstream_and_ignores_unrelated_branches() {
     );
 }
 
+/// Events from the OpenLineage project's own fixtures for Airflow, dbt, Spark and Flink
+/// (`fixtures/openlineage/integrations/`, sources in its SOURCES.md): each is accepted as sent,
+/// nulls included, and a repeat of the same body is a duplicate.
+#[tokio::test]
+async fn the_integrations_own_events_are_accepted() {
+    let app = spawn_app().await;
+    for name in ["airflow", "dbt", "spark", "flink"] {
+        let path = format!(
+            "{}/fixtures/openlineage/integrations/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let events: Vec<Value> =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert!(events.len() >= 4, "{name}");
+        for (n, ev) in events.iter().enumerate() {
+            let r = app.post_lineage(&ev.to_string()).await;
+            let status = r.status();
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(status, StatusCode::CREATED, "{name}[{n}]: {body}");
+            assert_eq!(body["status"], "accepted", "{name}[{n}]: {body}");
+            let again: Value = app
+                .post_lineage(&ev.to_string())
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(again["status"], "duplicate", "{name}[{n}]");
+        }
+    }
+}
+
+/// A run may send several events of one type: here two COMPLETEs, the second with the outputs.
+/// Both are kept and merged, so the run that wrote the dataset the paged service reads is found.
+#[tokio::test]
+async fn every_event_of_a_run_is_merged_so_a_second_complete_brings_its_outputs() {
+    let app = spawn_app().await;
+    let run = "00000000-0000-4000-8000-0000000000c1";
+    let reader = lineage_run(
+        "00000000-0000-4000-8000-0000000000c0",
+        "orders-api",
+        "2026-10-05T09:50:00Z",
+        &["orders_view"],
+        &[],
+    );
+    let first = lineage_run(
+        run,
+        "build-view",
+        "2026-10-05T08:00:00Z",
+        &["orders_clean"],
+        &[],
+    );
+    let second = lineage_run(
+        run,
+        "build-view",
+        "2026-10-05T08:00:02Z",
+        &[],
+        &["orders_view"],
+    );
+    for body in [&reader, &first, &second] {
+        let r: Value = app.post_lineage(body).await.json().await.unwrap();
+        assert_eq!(r["status"], "accepted", "{r}");
+    }
+    for (event, status, at) in [
+        ("O1", "triggered", "2026-10-05T10:00:00Z"),
+        ("O2", "resolved", "2026-10-05T10:30:00Z"),
+    ] {
+        let body = pd_event(event, &format!("incident.{status}"), "PMRG1", status, at);
+        app.post_pagerduty(&body.replace("Payments-API", "orders-api"))
+            .await;
+    }
+    let p = app.wait_for_postmortem("PMRG1").await;
+    let ids: Vec<&str> = p["root_cause_hypotheses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["evidence_ids"][0].as_str())
+        .collect();
+    assert!(ids.contains(&format!("lineage:{run}").as_str()), "{ids:?}");
+}
+
 fn deployment(id: i64, state: &str, repo: &str, at: &str) -> String {
     json!({
         "action": "created",
@@ -310,6 +390,25 @@ async fn github_deployments_become_changes_of_the_mapped_service() {
         .clone();
     assert_eq!(entry["source"], "change");
     assert!(entry["text"].as_str().unwrap().contains("Deploy v2.9.0"));
+
+    // A second `success` status of the same deployment (a re-run) after the page: the
+    // deployment keeps its first success time, so it stays a candidate before the page.
+    let mut rerun: Value = serde_json::from_str(&body).unwrap();
+    rerun["deployment_status"]["id"] = json!(10);
+    rerun["deployment_status"]["created_at"] = json!("2026-10-14T16:45:00Z");
+    let r = app
+        .post_github("deployment_status", &rerun.to_string(), "gh-secret")
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let tl = app.get_json("/api/incidents/PGH1/timeline").await;
+    let entry = tl["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["evidence_id"] == "change:github:4242")
+        .expect("deployment in the timeline")
+        .clone();
+    assert_eq!(entry["at"], "2026-10-14T16:20:00Z", "{entry}");
 
     let closed = spawn_app().await;
     assert_eq!(

@@ -273,6 +273,17 @@ async fn garbage_twice_leaves_the_evidence_draft_and_one_repair_fixes_it() {
     let p = current(&app, "PLLM3").await;
     assert_eq!(p["drafter"], "evidence");
     assert_eq!(revisions(&app, "PLLM3").await.len(), 1);
+    // The evidence draft's receipt says why the model's draft is not there.
+    let why = p["provenance"]["llm_fallback"].as_str().unwrap_or_default();
+    assert!(why.contains("did not match the schema"), "{p:#}");
+    assert!(
+        p["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("The model's draft was not used"),
+        "{}",
+        p["markdown"]
+    );
     app.stop().await;
 
     // Garbage once: the repair is used.
@@ -433,6 +444,177 @@ async fn servers_without_json_schema_get_json_object_then_a_tool_call() {
     let p = current(&app, "PLLM10").await;
     assert_eq!(p["drafter"], "llm");
     assert_eq!(p["provenance"]["response_format"], "tool_call");
+    app.stop().await;
+}
+
+/// llama.cpp's Python server (llama-cpp-python 0.3) refuses `json_schema` with a 500 whose body
+/// names `response_format`; a server that also refuses tools gets the schema in the prompt alone.
+/// Each is remembered: the next draft (here a redraft) asks the accepted way first.
+#[tokio::test]
+async fn a_refusal_sent_as_a_500_falls_back_and_is_remembered_down_to_the_prompt_alone() {
+    const LLAMA_500: &str = "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', \
+        'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\", \
+        'input': 'json_schema'}";
+    let fake = FakeOpenAi::start(|_, body| match body["response_format"]["type"].as_str() {
+        Some("json_schema") => Reply::error(500, "internal_server_error", LLAMA_500),
+        _ => Reply::content(&good_answer(body, vec![])),
+    })
+    .await;
+    let app = llm_app(&fake, 30).await;
+    resolved_incident(&app, "PLLM11").await;
+    let metrics = wait_for_metric(
+        &app,
+        r#"postmortem_drafts_total{drafter="llm",outcome="ok"} 1"#,
+    )
+    .await;
+    assert!(
+        metrics.contains(
+            r#"postmortem_llm_requests_total{model="test-model",outcome="format_refused"} 1"#
+        ),
+        "{metrics}"
+    );
+    let p = current(&app, "PLLM11").await;
+    assert_eq!(p["drafter"], "llm");
+    assert_eq!(p["provenance"]["response_format"], "json_object");
+    let asked = fake.count();
+    assert!(app.request_redraft("PLLM11").await.status().is_success());
+    wait_for_metric(
+        &app,
+        r#"postmortem_drafts_total{drafter="llm",outcome="ok"} 2"#,
+    )
+    .await;
+    let bodies = fake.bodies();
+    assert_eq!(bodies.len(), asked + 1, "the second draft asks once");
+    assert_eq!(bodies[asked]["response_format"]["type"], "json_object");
+    app.stop().await;
+
+    // Refuses response_format and tools alike: the schema in the system prompt is all.
+    let fake = FakeOpenAi::start(|_, body| {
+        if body.get("response_format").is_some_and(|f| !f.is_null()) {
+            Reply::error(
+                422,
+                "invalid_request_error",
+                "response_format is not supported",
+            )
+        } else if body.get("tools").is_some_and(|t| !t.is_null()) {
+            Reply::error(400, "invalid_request_error", "tools are not supported")
+        } else {
+            let system = body["messages"][0]["content"].as_str().unwrap_or_default();
+            assert!(system.contains("root_cause_hypotheses"), "{system}");
+            Reply::content(&good_answer(body, vec![]))
+        }
+    })
+    .await;
+    let app = llm_app(&fake, 30).await;
+    resolved_incident(&app, "PLLM13").await;
+    wait_for_metric(
+        &app,
+        r#"postmortem_drafts_total{drafter="llm",outcome="ok"} 1"#,
+    )
+    .await;
+    assert_eq!(fake.count(), 4);
+    let p = current(&app, "PLLM13").await;
+    assert_eq!(p["provenance"]["response_format"], "prompt");
+    app.stop().await;
+}
+
+/// The real llama.cpp Python server (llama-cpp-python 0.3 from `POSTMORTEM_TEST_LLAMA_PYTHON`,
+/// the SmolLM2 model from `POSTMORTEM_TEST_LLAMA_MODEL`; `.ci/run` installs both): it refuses
+/// `json_schema`, the client falls back to `json_object` and the server drafts. A model of 135M
+/// parameters may not fill the schema: then its answer, not the server, is why the evidence
+/// draft stands.
+#[tokio::test]
+async fn a_real_llama_cpp_server_without_json_schema_is_asked_with_json_object() {
+    let (Some(python), Some(model)) = (
+        std::env::var_os("POSTMORTEM_TEST_LLAMA_PYTHON"),
+        std::env::var_os("POSTMORTEM_TEST_LLAMA_MODEL"),
+    ) else {
+        skipped("POSTMORTEM_TEST_LLAMA_PYTHON and POSTMORTEM_TEST_LLAMA_MODEL are not set");
+        return;
+    };
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    // The server's log, shown when the test fails.
+    let server_log = tempfile::NamedTempFile::new().unwrap();
+    let log = || {
+        let text = std::fs::read_to_string(server_log.path()).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    };
+    let _server = tokio::process::Command::new(python)
+        .args(["-m", "llama_cpp.server", "--model"])
+        .arg(model)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--n_ctx", "8192", "--model_alias", "smollm2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(server_log.reopen().unwrap())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starting llama_cpp.server");
+    let base = format!("http://127.0.0.1:{port}/v1");
+    postmortem::app::startup::install_crypto_provider();
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !http
+        .get(format!("{base}/models"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            Instant::now() < deadline,
+            "llama_cpp.server did not start:\n{}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let app = spawn_app_with(move |c| {
+        c.llm_model = Some("smollm2".into());
+        c.openai_base_url = Some(base);
+        c.llm.timeout_secs = 300;
+        c.llm.max_output_tokens = 400;
+        c.llm.token_budget = 4_000;
+    })
+    .await;
+    resolved_incident(&app, "PLLAMA1").await;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let metrics = loop {
+        let text = app.metrics_text().await;
+        if text.contains(r#"postmortem_drafts_total{drafter="llm""#) {
+            break text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no LLM draft outcome in\n{text}\n{}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert!(
+        metrics.contains(
+            r#"postmortem_llm_requests_total{model="smollm2",outcome="format_refused"} 1"#
+        ),
+        "json_schema was refused once: {metrics}\n{}",
+        log()
+    );
+    assert!(
+        metrics.contains(r#"postmortem_llm_requests_total{model="smollm2",outcome="ok"}"#),
+        "the server answered json_object: {metrics}"
+    );
+    let p = current(&app, "PLLAMA1").await;
+    eprintln!(
+        "llama.cpp: drafter {}, response_format {}, fallback {}",
+        p["drafter"], p["provenance"]["response_format"], p["provenance"]["llm_fallback"]
+    );
+    match p["drafter"].as_str() {
+        Some("llm") => assert_eq!(p["provenance"]["response_format"], "json_object"),
+        _ => {
+            let why = p["provenance"]["llm_fallback"].as_str().unwrap_or_default();
+            assert!(why.contains("did not match the schema"), "{p:#}");
+        }
+    }
     app.stop().await;
 }
 

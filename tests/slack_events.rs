@@ -150,7 +150,10 @@ async fn signed_events_build_the_timeline_and_the_backfill_fills_the_rest_then_d
         .find(|e| e["evidence_id"] == "slack:C0INCIDENT1:1767225595.000200")
         .unwrap();
     assert_eq!(reply["thread"], "1767225590.000100");
-    assert_eq!(reply["author"], "U123ABC456");
+    assert_eq!(
+        reply["author"], "ana",
+        "the author by the display name users.info gives"
+    );
     assert_eq!(reply["source"], "slack");
 
     // An edit rewrites the stored message; a delete removes it.
@@ -434,6 +437,196 @@ async fn a_deleted_thread_parent_leaves_the_timeline_and_its_reply_stays() {
             .iter()
             .any(|t| t.contains("APNs cert expired") || t.contains("was deleted")),
         "{texts:?}"
+    );
+    app.stop().await;
+}
+
+/// An event of the plain-message reference body with `event` as its inner event.
+fn event(n: usize, inner: Value) -> String {
+    let mut v: Value = serde_json::from_str(&body("message (plain")).unwrap();
+    v["event_id"] = json!(format!("Ev0ORDER{n:04}"));
+    v["event"] = inner;
+    v.to_string()
+}
+
+fn posted(ts: &str, text: &str) -> Value {
+    json!({"type": "message", "user": "U123ABC456", "text": text, "ts": ts,
+        "channel": "C0INCIDENT1", "event_ts": ts, "channel_type": "channel"})
+}
+
+fn edited(ts: &str, text: &str, edit_ts: &str) -> Value {
+    json!({"type": "message", "subtype": "message_changed", "hidden": true,
+        "channel": "C0INCIDENT1", "ts": edit_ts, "event_ts": edit_ts, "channel_type": "channel",
+        "message": {"type": "message", "user": "U123ABC456", "text": text, "ts": ts,
+            "edited": {"user": "U123ABC456", "ts": edit_ts}},
+        "previous_message": {"type": "message", "user": "U123ABC456", "text": "(older)", "ts": ts}})
+}
+
+fn deleted(ts: &str, at: &str) -> Value {
+    json!({"type": "message", "subtype": "message_deleted", "hidden": true,
+        "channel": "C0INCIDENT1", "ts": at, "deleted_ts": ts, "event_ts": at,
+        "channel_type": "channel",
+        "previous_message": {"type": "message", "user": "U123ABC456", "text": "(gone)", "ts": ts}})
+}
+
+/// Slack promises no order and retries late: whatever order a message's post, edits and delete
+/// arrive in, the timeline and the draft end with its latest state.
+#[tokio::test]
+async fn a_messages_events_in_any_order_leave_its_latest_state() {
+    let app = spawn_app_with(|c| {
+        c.slack_signing_secret = Some(SLACK_SECRET.to_string().into());
+    })
+    .await;
+    app.post_pagerduty(&pd_event(
+        "O1",
+        "incident.triggered",
+        "PORDER1",
+        "triggered",
+        "2025-12-31T23:55:00Z",
+    ))
+    .await;
+    app.store
+        .link_channel("C0INCIDENT1", "PORDER1", None)
+        .await
+        .unwrap();
+    let (a, b, c, d, e) = (
+        "1767225590.000100",
+        "1767225591.000100",
+        "1767225592.000100",
+        "1767225593.000100",
+        "1767225594.000100",
+    );
+    let inners = [
+        // a: the edit before the post it edits.
+        edited(
+            a,
+            "pool size was 10, raised to 50: errors gone",
+            "1767225700.000001",
+        ),
+        posted(a, "pool size was 10, raising it"),
+        // b: the second edit, then the first, then the post.
+        edited(
+            b,
+            "it is the connection pool (checked twice)",
+            "1767225800.000001",
+        ),
+        edited(b, "maybe the connection pool", "1767225750.000001"),
+        posted(b, "maybe the cache"),
+        // c: the delete before the post, then a late edit.
+        deleted(c, "1767225900.000001"),
+        posted(c, "I think the CDN is down"),
+        edited(c, "I think the CDN is down (edited)", "1767225850.000001"),
+        // d: a thread parent's tombstone before the parent.
+        json!({"type": "message", "subtype": "message_changed", "hidden": true,
+            "channel": "C0INCIDENT1", "ts": "1767225950.000001", "event_ts": "1767225950.000001",
+            "message": {"type": "message", "subtype": "tombstone", "text": "This message was deleted.",
+                "user": "USLACKBOT", "hidden": true, "ts": d, "thread_ts": d, "reply_count": 1}}),
+        posted(d, "the APNs cert expired"),
+        // e: an edit repeated after the delivery of a newer one.
+        posted(e, "queue depth 10k"),
+        edited(e, "queue depth 12k and falling", "1767225990.000002"),
+        edited(e, "queue depth 11k", "1767225990.000001"),
+    ];
+    for (n, inner) in inners.into_iter().enumerate() {
+        let r = post_event(&app, &event(n, inner), now_secs(), SLACK_SECRET, None).await;
+        assert_eq!(r.status(), StatusCode::OK, "event {n}");
+    }
+    let tl = timeline(&app, "PORDER1").await;
+    let text = |ts: &str| {
+        tl.iter()
+            .find(|e| e["evidence_id"] == format!("slack:C0INCIDENT1:{ts}"))
+            .map(|e| e["text"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        text(a).as_deref(),
+        Some("pool size was 10, raised to 50: errors gone")
+    );
+    assert_eq!(
+        text(b).as_deref(),
+        Some("it is the connection pool (checked twice)")
+    );
+    assert_eq!(text(c), None, "deleted before it arrived: stays deleted");
+    assert_eq!(text(d), None, "its tombstone came first: stays deleted");
+    assert_eq!(text(e).as_deref(), Some("queue depth 12k and falling"));
+
+    app.post_pagerduty(&pd_event(
+        "O2",
+        "incident.resolved",
+        "PORDER1",
+        "resolved",
+        "2026-01-01T00:20:00Z",
+    ))
+    .await;
+    let p = app.wait_for_postmortem("PORDER1").await.to_string();
+    assert!(
+        p.contains("raised to 50"),
+        "the draft quotes the latest text"
+    );
+    for old in [
+        "raising it",
+        "maybe the cache",
+        "CDN is down",
+        "APNs cert",
+        "11k",
+    ] {
+        assert!(!p.contains(old), "the draft quotes {old:?}");
+    }
+    app.stop().await;
+}
+
+/// With the bot token, mentions and authors read by name (`users.info`, asked once per person);
+/// a user Slack cannot name stays as the id; the text as Slack sent it is kept for audit.
+#[tokio::test]
+async fn mentions_and_authors_read_by_name_and_the_raw_text_is_kept() {
+    let (url, fake) = common::slack::start().await;
+    let app = spawn_app_with(move |c| {
+        c.slack_signing_secret = Some(SLACK_SECRET.to_string().into());
+        c.slack_bot_token = Some(BOT_TOKEN.to_string().into());
+        c.slack_api_url = url;
+    })
+    .await;
+    app.post_pagerduty(&pd_event(
+        "M1",
+        "incident.triggered",
+        "PNAMES1",
+        "triggered",
+        "2025-12-31T23:55:00Z",
+    ))
+    .await;
+    app.store
+        .link_channel("C0INCIDENT1", "PNAMES1", None)
+        .await
+        .unwrap();
+    let raw = "cc <@U0LEE0001> and <@U777NOPE>: p99 &gt; 5s";
+    for (n, inner) in [
+        posted("1767225590.000100", raw),
+        posted("1767225591.000100", "<@U0LEE0001> rolling back now"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = post_event(&app, &event(100 + n, inner), now_secs(), SLACK_SECRET, None).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let tl = timeline(&app, "PNAMES1").await;
+    let first = tl
+        .iter()
+        .find(|e| e["evidence_id"] == "slack:C0INCIDENT1:1767225590.000100")
+        .unwrap();
+    assert_eq!(first["text"], "cc @Lee Park and @U777NOPE: p99 > 5s");
+    assert_eq!(first["author"], "ana");
+    assert_eq!(first["raw"], raw, "the text as Slack sent it, for audit");
+    let second = tl
+        .iter()
+        .find(|e| e["evidence_id"] == "slack:C0INCIDENT1:1767225591.000100")
+        .unwrap();
+    assert_eq!(second["text"], "@Lee Park rolling back now");
+    let mut asked = fake.user_lookups();
+    asked.sort();
+    assert_eq!(
+        asked,
+        ["U0LEE0001", "U123ABC456", "U777NOPE"],
+        "each person asked once"
     );
     app.stop().await;
 }

@@ -350,3 +350,90 @@ async fn change_events_need_the_ingest_token_and_valid_fields() {
         StatusCode::SERVICE_UNAVAILABLE
     );
 }
+
+/// Every incident event type PagerDuty documents (`fixtures/reference/pagerduty/docs/`, the
+/// examples of PagerDuty's webhook documentation, one incident) is accepted and reads in the
+/// timeline as what happened, never as its raw type name.
+#[tokio::test]
+async fn every_documented_pagerduty_event_type_reads_as_what_happened() {
+    let app = spawn_app().await;
+    let expected = [
+        ("triggered", "Incident triggered: A little bump in the road"),
+        ("acknowledged", "Acknowledged"),
+        ("unacknowledged", "Acknowledgement timed out"),
+        ("reassigned", "Reassigned to"),
+        ("escalated", "Escalated to"),
+        ("priority_updated", "Priority set to P1"),
+        ("delegated", "Delegated to"),
+        ("annotated", "I sure am glad we are using PagerDuty!"),
+        (
+            "status_update_published",
+            "A fix for this incident is being developed",
+        ),
+        ("responder_added", "Responder Maeve asked to help"),
+        ("responder_replied", "Responder Maeve joined"),
+        (
+            "conference_bridge_updated",
+            "Conference bridge set: https://example.com, +1-555-555-5555",
+        ),
+        ("custom_field_values_updated", "environment = production"),
+        ("incident_type_changed", "Incident type changed to major"),
+        (
+            "role_assigned",
+            "Role Display Name assigned to User 1810194",
+        ),
+        (
+            "task_created",
+            "Task created: A thing that needs to be done (todo)",
+        ),
+        (
+            "task_updated",
+            "Task updated: A thing that needs to be done",
+        ),
+        (
+            "task_completed",
+            "Task completed: A thing that needs to be done (done)",
+        ),
+        (
+            "action_invocation_created",
+            "Automation action A Helpful Action: created",
+        ),
+        (
+            "action_invocation_updated",
+            "Automation action A Helpful Action",
+        ),
+        (
+            "action_invocation_terminated",
+            "Automation action A Helpful Action",
+        ),
+        (
+            "workflow_started",
+            "Incident workflow A Workflow Name started",
+        ),
+        (
+            "workflow_completed",
+            "Incident workflow A Workflow Name completed",
+        ),
+        ("service_updated", "Moved to service"),
+        ("resolved", "Resolved"),
+    ];
+    let mut ids = Vec::new();
+    for (name, _) in expected {
+        let body = reference(&format!("pagerduty/docs/{name}.json"));
+        let r = app.post_pagerduty(&body).await;
+        assert_eq!(r.status(), StatusCode::ACCEPTED, "{name}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        ids.push(format!("pagerduty:{}", v["event"]["id"].as_str().unwrap()));
+    }
+    let tl = app.get_json("/api/incidents/PGR0VU2/timeline").await;
+    let entries = tl["timeline"].as_array().unwrap();
+    for ((name, want), id) in expected.iter().zip(&ids) {
+        let e = entries
+            .iter()
+            .find(|e| e["evidence_id"] == id.as_str())
+            .unwrap_or_else(|| panic!("{name} ({id}) is not in the timeline: {tl:#}"));
+        let text = e["text"].as_str().unwrap();
+        assert!(text.contains(want), "{name}: {text:?} should say {want:?}");
+        assert!(!text.contains("incident."), "{name}: {text:?}");
+    }
+}

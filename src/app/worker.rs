@@ -191,20 +191,15 @@ impl Worker {
                 .history(&channel, &oldest, &latest)
                 .await
                 .map_err(|e| format!("{e:#}"))?;
-            let messages: Vec<crate::store::slack::SlackMessage> = messages
-                .into_iter()
-                .filter(|m| !m.bot)
-                .map(|m| crate::store::slack::SlackMessage {
-                    channel: channel.clone(),
-                    ts: m.ts,
-                    thread_ts: m.thread_ts,
-                    user: m.user,
-                    text: m.text,
-                })
+            let users: Vec<String> = messages.iter().flat_map(|m| m.users()).collect();
+            let names = slack.user_names(users).await;
+            let messages: Vec<_> = messages
+                .iter()
+                .map(|m| m.readable(&channel, &names))
                 .collect();
             added += self
                 .store
-                .add_slack_messages(id, &messages, 0)
+                .put_slack_messages(id, &messages, 0)
                 .await
                 .map_err(|e| e.to_string())?;
         }

@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::table::{Check, TABLE, env, file_only, settings};
+use crate::domain::Severity;
 
 const SECONDS: &str = "a whole number of seconds";
 const TEXT: &str = "text";
@@ -117,6 +118,11 @@ settings! {
         drafting: DraftingConfig = DraftingConfig::default() => TABLE,
         llm: LlmConfig = LlmConfig::default() => TABLE,
         metrics: MetricsConfig = MetricsConfig::default() => TABLE,
+        /// PagerDuty priorities by name (case-insensitive) or id, to the severity each means:
+        /// `[pagerduty_priorities]` `"Critical" = "sev1"`, `PIJ90N7 = "sev2"`. Unmapped names are
+        /// read by their number (`P1`, `SEV-1`, `Sev 2 - High`); a priority neither mapped nor
+        /// numbered is logged and the urgency decides.
+        pagerduty_priorities: BTreeMap<String, Severity> = BTreeMap::new() => TABLE,
         /// The names each service goes by in other systems; the key is the canonical service id.
         services: BTreeMap<String, ServiceMapping> = BTreeMap::new() => TABLE,
     }

@@ -2,7 +2,7 @@
 //! repositories, OpenLineage jobs and aliases all resolve to one canonical service id.
 
 use super::{Config, ServiceMapping};
-use crate::domain::canonical_service;
+use crate::domain::{Severity, canonical_service};
 
 impl Config {
     /// The canonical service for a PagerDuty service (its id mapped in configuration, else its
@@ -44,6 +44,20 @@ impl Config {
         self.non_production_environments
             .iter()
             .any(|n| n.trim().eq_ignore_ascii_case(env))
+    }
+
+    /// The severity a PagerDuty priority means: mapped in `[pagerduty_priorities]` by its id or
+    /// its name (case-insensitive), else read from the number in its name (`P1`, `SEV-1`,
+    /// `Sev 2 - High`); `None` when neither says.
+    pub fn severity_for_priority(&self, id: Option<&str>, name: Option<&str>) -> Option<Severity> {
+        let mapped = self.pagerduty_priorities.iter().find(|(key, _)| {
+            id.is_some_and(|id| id == key.as_str())
+                || name.is_some_and(|n| n.trim().eq_ignore_ascii_case(key.trim()))
+        });
+        match mapped {
+            Some((_, severity)) => Some(*severity),
+            None => name.and_then(|n| Severity::parse(n).ok()),
+        }
     }
 
     /// The services `service` depends on (`[services.X] depends_on`), by canonical name.

@@ -158,8 +158,13 @@ const SECRETS: &[&str] = &[
 ];
 
 /// Documented variables that are not settings: the file itself (every other test uses it) and the
-/// test suite's own switch.
-const NOT_SETTINGS: &[&str] = &["POSTMORTEM_CONFIG", "POSTMORTEM_TEST_REQUIRE_TOOLS"];
+/// test suite's own switches.
+const NOT_SETTINGS: &[&str] = &[
+    "POSTMORTEM_CONFIG",
+    "POSTMORTEM_TEST_REQUIRE_TOOLS",
+    "POSTMORTEM_TEST_LLAMA_PYTHON",
+    "POSTMORTEM_TEST_LLAMA_MODEL",
+];
 
 /// The variable names the documentation promises: the README (which lists every variable of the
 /// contract) and the example file.
@@ -370,4 +375,24 @@ error_ratio = ""
         ["latency_p95_seconds", "latency_p99_seconds", "queue_depth"]
     );
     assert_eq!(c.resolve_service_name("PAY"), "payments-api");
+}
+
+#[test]
+fn pagerduty_priorities_map_by_name_or_id_and_numbered_names_need_no_map() {
+    let c = load(
+        Some("[pagerduty_priorities]\n\"Critical\" = \"sev1\"\nPIJ90N7 = \"SEV-3\"\n"),
+        &[],
+    )
+    .unwrap();
+    let level = |id, name| c.severity_for_priority(id, name).map(|s| s.level());
+    assert_eq!(level(None, Some("critical")), Some(1), "by name, any case");
+    assert_eq!(level(Some("PIJ90N7"), Some("Whatever")), Some(3), "by id");
+    assert_eq!(level(None, Some("Sev 2 - High")), Some(2), "numbered");
+    assert_eq!(
+        level(None, Some("Urgent")),
+        None,
+        "neither: the urgency decides"
+    );
+    let e = load(Some("[pagerduty_priorities]\nCritical = \"red\"\n"), &[]).unwrap_err();
+    assert!(e.to_string().contains("red"), "{e}");
 }

@@ -41,6 +41,7 @@ impl HistoryRecord {
             author: None,
             text,
             thread: None,
+            raw: None,
         };
         // The trigger, acknowledgement and resolution, unless the record's timeline has them.
         let has = |kind: &str| r.timeline.iter().any(|t| t.kind == kind);

@@ -215,6 +215,10 @@ pub struct TimelineEntry {
     /// For a Slack thread reply: the `ts` of the thread's first message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread: Option<String>,
+    /// For a Slack message: its text as Slack sent it (escapes, `<…>` links and mentions), kept
+    /// for audit when it reads differently from `text`. Never put in a prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
 }
 
 #[cfg(test)]

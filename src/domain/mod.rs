@@ -94,11 +94,9 @@ impl Severity {
             ))),
         }
     }
-    /// From PagerDuty: priority P1–P5 when set, else urgency `high` → sev2, `low` → sev4.
-    pub fn from_pagerduty(priority: Option<&str>, urgency: Option<&str>) -> Option<Self> {
-        if let Some(p) = priority.and_then(|p| Self::parse(p).ok()) {
-            return Some(p);
-        }
+    /// From PagerDuty's urgency, for an incident whose priority says nothing: `high` → sev2,
+    /// `low` → sev4.
+    pub fn from_urgency(urgency: Option<&str>) -> Option<Self> {
         match urgency {
             Some("high") => Some(Self(2)),
             Some("low") => Some(Self(4)),
@@ -339,11 +337,6 @@ mod tests {
         ] {
             assert_eq!(Severity::parse(raw).unwrap().level(), level, "{raw}");
         }
-        assert_eq!(
-            Severity::from_pagerduty(Some("SEV-1"), Some("high")).map(Severity::level),
-            Some(1),
-            "the priority wins over the urgency"
-        );
         assert!(Severity::parse("SEV-9").is_err());
         assert!(Severity::parse("P1x").is_err());
     }
@@ -355,23 +348,9 @@ mod tests {
         }
         assert!(Severity::parse("sev6").is_err());
         assert!(Severity::parse("high").is_err());
-        assert_eq!(
-            Severity::from_pagerduty(Some("P1"), Some("low"))
-                .unwrap()
-                .level(),
-            1
-        );
-        assert_eq!(
-            Severity::from_pagerduty(None, Some("high"))
-                .unwrap()
-                .level(),
-            2
-        );
-        assert_eq!(
-            Severity::from_pagerduty(None, Some("low")).unwrap().level(),
-            4
-        );
-        assert!(Severity::from_pagerduty(None, None).is_none());
+        assert_eq!(Severity::from_urgency(Some("high")).unwrap().level(), 2);
+        assert_eq!(Severity::from_urgency(Some("low")).unwrap().level(), 4);
+        assert!(Severity::from_urgency(None).is_none());
     }
 
     #[test]

@@ -265,7 +265,15 @@ impl Drafter {
                     .drafts
                     .with_label_values(&["llm", &format!("fallback_{}", e.kind())])
                     .inc();
-                stored.postmortem.provenance.llm_fallback = Some(e.to_string());
+                // The evidence draft's receipt says why the model's draft is not there.
+                let p = &mut stored.postmortem;
+                p.provenance.llm_fallback = Some(e.to_string());
+                p.markdown = self.templates.markdown(p)?;
+                let body =
+                    serde_json::to_value(&*p).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                self.store
+                    .amend_draft_revision(id, stored.revision, &body, &p.markdown)
+                    .await?;
                 self.record_for_search(id, &stored.postmortem).await;
                 Ok(stored)
             }

@@ -174,6 +174,7 @@ impl Bundle {
                         non_production_mark(c)
                     ),
                     thread: None,
+                    raw: None,
                 });
             }
         }
@@ -187,6 +188,7 @@ impl Bundle {
                 author: None,
                 text: anomaly_sentence(f.series, &f.detected),
                 thread: None,
+                raw: None,
             });
         }
         items.sort_by(|a, b| {

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::domain::{HistoryRecord, ImportSummary, Imported, TimelineEntry};
-use crate::domain::{IncidentId, Severity, parse_time, to_millis};
+use crate::domain::{IncidentId, parse_time, to_millis};
 use crate::store::Store;
 
 const PAGE: usize = 100;
@@ -237,6 +237,7 @@ fn timeline_of(id: &IncidentId, logs: &[Value], notes: &[Value]) -> Vec<Timeline
         timeline.push(TimelineEntry {
             incident_id: id.to_string(),
             thread: None,
+            raw: None,
             evidence_id: format!("pagerduty:{}", l["id"].as_str().unwrap_or_default()),
             at,
             source: "pagerduty".into(),
@@ -252,6 +253,7 @@ fn timeline_of(id: &IncidentId, logs: &[Value], notes: &[Value]) -> Vec<Timeline
         timeline.push(TimelineEntry {
             incident_id: id.to_string(),
             thread: None,
+            raw: None,
             evidence_id: format!("pagerduty:{}", n["id"].as_str().unwrap_or_default()),
             at,
             source: "pagerduty".into(),
@@ -292,14 +294,7 @@ pub fn to_record(
     .flatten()
     .max();
     let resolved_at = resolved_at.ok_or("resolved incident without a resolution time")?;
-    let severity = inc["priority"]["summary"]
-        .as_str()
-        .and_then(|p| Severity::parse(p).ok())
-        .or(match inc["urgency"].as_str() {
-            Some("high") => Severity::parse("sev2").ok(),
-            Some("low") => Severity::parse("sev4").ok(),
-            _ => None,
-        });
+    let severity = super::pagerduty::severity(config, inc.get("priority"), inc["urgency"].as_str());
     Ok(HistoryRecord {
         id,
         title: inc["title"]

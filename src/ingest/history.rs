@@ -196,6 +196,7 @@ pub fn parse_record(line: &str, config: &Config) -> Result<HistoryRecord, String
         .map(|(n, (at, _, source, author, text))| TimelineEntry {
             incident_id: id.to_string(),
             thread: None,
+            raw: None,
             evidence_id: format!("import:{}:{}", id, n + 1),
             at,
             kind: kind_of(&source).into(),

@@ -57,10 +57,11 @@ pub fn parse(body: &[u8], config: &Config) -> Result<PagerDutyWebhook, BadPayloa
         });
     }
     let data_type = ev.data.get("type").and_then(Value::as_str).unwrap_or("");
-    let incident_ref = if data_type == "incident" {
-        ev.data.get("id")
-    } else {
-        ev.data.get("incident").and_then(|i| i.get("id"))
+    let incident_ref = match data_type {
+        "incident" => ev.data.get("id"),
+        // `incident.role.assigned` names its incident inside each assignment.
+        "incident_role_assignment" => ev.data.pointer("/incident_role_assignments/0/incident/id"),
+        _ => ev.data.get("incident").and_then(|i| i.get("id")),
     };
     let Some(incident_ref) = incident_ref.and_then(Value::as_str) else {
         // An incident event type we cannot tie to an incident: keep it, acknowledge it.
@@ -122,7 +123,6 @@ fn snapshot(data: &Value, config: &Config) -> Result<IncidentSnapshot, BadPayloa
         service_ref.as_deref(),
         service.and_then(|s| str_at(s, "summary")),
     );
-    let priority = data.get("priority").and_then(|p| str_at(p, "summary"));
     let urgency = str_at(data, "urgency").map(str::to_string);
     let created_at = str_at(data, "created_at")
         .and_then(|t| parse_time(t).ok())
@@ -135,7 +135,7 @@ fn snapshot(data: &Value, config: &Config) -> Result<IncidentSnapshot, BadPayloa
         service: service_name,
         service_ref,
         status,
-        severity: Severity::from_pagerduty(priority, urgency.as_deref()),
+        severity: severity(config, data.get("priority"), urgency.as_deref()),
         urgency,
         number: data
             .get("number")
@@ -154,53 +154,190 @@ fn snapshot(data: &Value, config: &Config) -> Result<IncidentSnapshot, BadPayloa
     })
 }
 
-/// The timeline kind and text for an event.
+/// An incident's severity from its PagerDuty `priority` (webhook or REST shape), else its
+/// urgency. A priority that is set but neither mapped nor numbered is logged, so an account's own
+/// priority names are noticed and mapped (`[pagerduty_priorities]`), not silently replaced.
+pub(crate) fn severity(
+    config: &Config,
+    priority: Option<&Value>,
+    urgency: Option<&str>,
+) -> Option<Severity> {
+    let priority = priority.filter(|p| !p.is_null());
+    let id = priority.and_then(|p| str_at(p, "id"));
+    let name = priority.and_then(|p| str_at(p, "summary").or_else(|| str_at(p, "name")));
+    if let Some(s) = config.severity_for_priority(id, name) {
+        return Some(s);
+    }
+    if priority.is_some() {
+        tracing::warn!(
+            priority.id = id.unwrap_or_default(),
+            priority.name = name.unwrap_or_default(),
+            urgency = urgency.unwrap_or_default(),
+            "a PagerDuty priority that is neither mapped in [pagerduty_priorities] nor numbered; \
+             the urgency sets the severity"
+        );
+    }
+    Severity::from_urgency(urgency)
+}
+
+/// The timeline kind and text for an event: what happened, in words, for every event type
+/// PagerDuty documents (<https://developer.pagerduty.com/docs/webhooks-overview>); an undocumented
+/// type reads as its words ("incident.foo_bar.baz" → "foo bar baz").
 fn describe(event_type: &str, data: &Value, snap: Option<&IncidentSnapshot>) -> (String, String) {
     let short = event_type.strip_prefix("incident.").unwrap_or(event_type);
-    match short {
-        "annotated" => (
-            "note".into(),
-            str_at(data, "content").unwrap_or("").to_string(),
-        ),
-        "status_update_published" => (
-            "status_update".into(),
-            str_at(data, "message").unwrap_or("").to_string(),
-        ),
+    let kind = match short {
+        "annotated" => "note".to_string(),
+        "status_update_published" => "status_update".to_string(),
+        "responder.added" | "responder.replied" => "responder".to_string(),
+        other => other.replace('.', "_"),
+    };
+    let summary = |key: &str| data.get(key).and_then(|v| str_at(v, "summary"));
+    let text = match short {
+        "annotated" => str_at(data, "content").unwrap_or("").to_string(),
+        "status_update_published" => str_at(data, "message").unwrap_or("").to_string(),
         "responder.added" | "responder.replied" => {
-            let who = data.get("user").and_then(|u| str_at(u, "summary"));
-            let msg = str_at(data, "message").unwrap_or("");
-            let verb = short.replace("responder.", "");
-            let text = match who {
-                Some(w) => format!("Responder {w} {verb}: {msg}"),
-                None => format!("Responder {verb}: {msg}"),
+            let who = summary("user").unwrap_or("A responder");
+            let msg = str_at(data, "message").unwrap_or("").trim();
+            let text = match (short, str_at(data, "state")) {
+                ("responder.added", _) => format!("Responder {who} asked to help"),
+                (_, Some(state)) => format!("Responder {who} {state}"),
+                _ => format!("Responder {who} replied"),
             };
-            ("responder".into(), text.trim_end_matches(": ").to_string())
+            if msg.is_empty() {
+                text
+            } else {
+                format!("{text}: {msg}")
+            }
         }
-        "triggered" => {
-            let title = snap.map(|s| s.title.as_str()).unwrap_or("");
-            ("triggered".into(), format!("Incident triggered: {title}"))
-        }
-        "acknowledged" => ("acknowledged".into(), "Acknowledged".into()),
-        "unacknowledged" => ("unacknowledged".into(), "Acknowledgement timed out".into()),
+        "triggered" => format!(
+            "Incident triggered: {}",
+            snap.map(|s| s.title.as_str()).unwrap_or("")
+        ),
+        "acknowledged" => "Acknowledged".into(),
+        "unacknowledged" => "Acknowledgement timed out".into(),
         "resolved" => match snap.and_then(|s| s.merged_into.as_deref()) {
-            Some(into) => ("resolved".into(), format!("Resolved: merged into {into}")),
-            None => ("resolved".into(), "Resolved".into()),
+            Some(into) => format!("Resolved: merged into {into}"),
+            None => "Resolved".into(),
         },
-        "reopened" => ("reopened".into(), "Reopened".into()),
-        "escalated" => ("escalated".into(), "Escalated to the next level".into()),
-        "reassigned" => {
+        "reopened" => "Reopened".into(),
+        "escalated" | "delegated" | "reassigned" => {
             let to = snap.map(|s| s.assignees.join(", ")).unwrap_or_default();
-            ("reassigned".into(), format!("Reassigned to {to}"))
+            let verb = match short {
+                "escalated" => "Escalated",
+                "delegated" => "Delegated",
+                _ => "Reassigned",
+            };
+            match (summary("escalation_policy"), to.is_empty()) {
+                (Some(policy), false) if short != "reassigned" => {
+                    format!("{verb} to {to} (escalation policy {policy})")
+                }
+                (Some(policy), true) => format!("{verb} to escalation policy {policy}"),
+                _ if to.is_empty() => verb.to_string(),
+                _ => format!("{verb} to {to}"),
+            }
         }
-        "priority_updated" => {
-            let p = data
-                .get("priority")
-                .and_then(|p| str_at(p, "summary"))
-                .unwrap_or("none");
-            ("priority_updated".into(), format!("Priority set to {p}"))
+        "priority_updated" => format!("Priority set to {}", summary("priority").unwrap_or("none")),
+        "service_updated" => format!(
+            "Moved to service {}",
+            summary("service").unwrap_or("unknown")
+        ),
+        "incident_type.changed" => format!(
+            "Incident type changed to {}",
+            data.pointer("/incident_type/name")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+        ),
+        "conference_bridge.updated" => {
+            let numbers: Vec<&str> = data["conference_numbers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|n| str_at(n, "number"))
+                .collect();
+            let parts: Vec<&str> = str_at(data, "conference_url")
+                .into_iter()
+                .chain(numbers)
+                .collect();
+            format!("Conference bridge set: {}", parts.join(", "))
         }
-        other => (other.replace('.', "_"), event_type.to_string()),
-    }
+        "custom_field_values.updated" => {
+            // `custom_fields` holds the values now; `changed_custom_fields` names which changed.
+            let changed: Vec<&str> = data["changed_custom_fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| str_at(f, "name"))
+                .collect();
+            let values: Vec<String> = data["custom_fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|f| {
+                    changed.is_empty() || str_at(f, "name").is_some_and(|n| changed.contains(&n))
+                })
+                .filter_map(|f| {
+                    let value = match &f["value"] {
+                        Value::String(v) => v.clone(),
+                        Value::Null => "(none)".into(),
+                        other => other.to_string(),
+                    };
+                    Some(format!("{} = {value}", str_at(f, "name")?))
+                })
+                .collect();
+            format!("Custom fields set: {}", values.join(", "))
+        }
+        "role.assigned" => {
+            let roles: Vec<String> = data["incident_role_assignments"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|a| {
+                    let role = a.get("role").and_then(|r| str_at(r, "summary"));
+                    let who = a.get("assignee").and_then(|u| str_at(u, "summary"));
+                    format!(
+                        "{} assigned to {}",
+                        role.unwrap_or("A role"),
+                        who.unwrap_or("nobody")
+                    )
+                })
+                .collect();
+            roles.join("; ")
+        }
+        "task.created" | "task.updated" | "task.completed" => {
+            let verb = short.trim_start_matches("task.");
+            let name = str_at(data, "name")
+                .or(str_at(data, "summary"))
+                .unwrap_or("");
+            let status = str_at(data, "status")
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            format!("Task {verb}: {name}{status}")
+        }
+        "action_invocation.created"
+        | "action_invocation.updated"
+        | "action_invocation.terminated" => {
+            let action = summary("action").unwrap_or("an automation action");
+            let state =
+                str_at(data, "state").unwrap_or(short.trim_start_matches("action_invocation."));
+            format!("Automation action {action}: {state}")
+        }
+        "workflow.started" | "workflow.completed" => format!(
+            "Incident workflow {} {}",
+            summary("incident_workflow")
+                .or(str_at(data, "summary"))
+                .unwrap_or(""),
+            short.trim_start_matches("workflow.")
+        ),
+        other => {
+            let words = other.replace(['.', '_'], " ");
+            let mut chars = words.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
+    };
+    (kind, text)
 }
 
 #[cfg(test)]

@@ -1,8 +1,12 @@
 //! The model client, on async-openai: any OpenAI-compatible server (OpenAI, Azure OpenAI, vLLM,
-//! Ollama, llama.cpp). Structured output first (`json_schema`, strict); a server that rejects it
-//! is asked again with `json_object` and the schema in the prompt, then with a forced tool call,
-//! and the client remembers what the server accepted. async-openai itself retries 429 and 5xx (three
-//! times, honouring `Retry-After`); we do not add a second retry loop. Every request has a timeout.
+//! Ollama, llama.cpp). Structured output first (`json_schema`, strict); a server that refuses the
+//! way the answer's shape was asked for (any status, 4xx or 5xx, whose message names it:
+//! llama.cpp's Python server answers `json_schema` with a 500 naming `response_format`) is asked
+//! again with `json_object`, then with a forced tool call, then with no format at all (the schema
+//! is always in the system prompt), and the client remembers what its server accepted.
+//! async-openai's own retry layer retries 429 and 5xx (three times, honouring `Retry-After`), so a
+//! refusal sent as a 500 is seen after those retries, once per server; we add no second retry
+//! loop. Every request has a timeout.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
@@ -29,6 +33,8 @@ pub enum Mode {
     JsonSchema = 0,
     JsonObject = 1,
     ToolCall = 2,
+    /// No `response_format` and no tools: the schema in the system prompt is all.
+    Prompt = 3,
 }
 
 impl Mode {
@@ -36,7 +42,8 @@ impl Mode {
         match v {
             0 => Mode::JsonSchema,
             1 => Mode::JsonObject,
-            _ => Mode::ToolCall,
+            2 => Mode::ToolCall,
+            _ => Mode::Prompt,
         }
     }
 
@@ -45,6 +52,7 @@ impl Mode {
             Mode::JsonSchema => "json_schema",
             Mode::JsonObject => "json_object",
             Mode::ToolCall => "tool_call",
+            Mode::Prompt => "prompt",
         }
     }
 
@@ -52,7 +60,8 @@ impl Mode {
         match self {
             Mode::JsonSchema => Some(Mode::JsonObject),
             Mode::JsonObject => Some(Mode::ToolCall),
-            Mode::ToolCall => None,
+            Mode::ToolCall => Some(Mode::Prompt),
+            Mode::Prompt => None,
         }
     }
 }
@@ -102,6 +111,8 @@ pub struct LlmClient {
     max_tokens: u32,
     temperature: f32,
     mode: AtomicU8,
+    /// Also send the older `max_tokens` (any server but OpenAI's and Azure's).
+    send_max_tokens: bool,
 }
 
 impl std::fmt::Debug for LlmClient {
@@ -139,6 +150,8 @@ impl LlmClient {
             max_tokens: config.llm.max_output_tokens,
             temperature: config.llm.temperature,
             mode: AtomicU8::new(Mode::JsonSchema as u8),
+            send_max_tokens: !(base.contains("api.openai.com")
+                || base.contains(".openai.azure.com")),
         }))
     }
 
@@ -152,13 +165,14 @@ impl LlmClient {
     }
 
     /// Asks for an answer shaped by `schema`, falling back to looser ways of asking when the
-    /// server rejects the stricter one.
+    /// server refuses the stricter one; also returns how many refusals it met on the way.
     pub async fn complete(
         &self,
         messages: Vec<ChatCompletionRequestMessage>,
         schema: &Value,
-    ) -> Result<Completion, LlmError> {
+    ) -> (u32, Result<Completion, LlmError>) {
         let mut mode = Mode::from_u8(self.mode.load(Ordering::Relaxed));
+        let mut refused = 0;
         loop {
             match self.once(messages.clone(), schema, mode).await {
                 Err(LlmError::Api { status, message })
@@ -167,14 +181,16 @@ impl LlmClient {
                     let next = mode.next().unwrap_or(mode);
                     tracing::warn!(
                         model = %self.model,
+                        status,
                         from = mode.as_str(),
                         to = next.as_str(),
-                        "the model server rejected the response format; asking again"
+                        "the model server refused the response format; asking again"
                     );
                     mode = next;
+                    refused += 1;
                     self.mode.store(mode as u8, Ordering::Relaxed);
                 }
-                other => return other,
+                other => return (refused, other),
             }
         }
     }
@@ -191,6 +207,14 @@ impl LlmClient {
             temperature: Some(self.temperature),
             ..Default::default()
         };
+        if self.send_max_tokens {
+            // Servers that predate `max_completion_tokens` (llama-cpp-python 0.3) ignore it and
+            // write until the context is full; OpenAI's reasoning models refuse `max_tokens`.
+            #[allow(deprecated)]
+            {
+                request.max_tokens = Some(self.max_tokens);
+            }
+        }
         match mode {
             Mode::JsonSchema => {
                 request.response_format = Some(ResponseFormat::JsonSchema {
@@ -205,6 +229,7 @@ impl LlmClient {
             Mode::JsonObject => {
                 request.response_format = Some(ResponseFormat::JsonObject);
             }
+            Mode::Prompt => {}
             Mode::ToolCall => {
                 request.tools = Some(vec![ChatCompletionTools::Function(ChatCompletionTool {
                     function: FunctionObject {
@@ -302,9 +327,11 @@ pub fn openai_client(
     Ok((Client::with_config(oc).with_http_client(http), base))
 }
 
-/// Whether an error says the server does not support the way we asked for the answer's shape.
+/// Whether an error says the server does not support the way we asked for the answer's shape:
+/// any error status whose message names it (llama.cpp's Python server refuses `json_schema` with
+/// a 500), but not one about authentication, the route or model, time or rate.
 fn rejects_format(status: u16, message: &str) -> bool {
-    if !(400..500).contains(&status) || matches!(status, 401 | 403 | 404 | 408 | 429) {
+    if status < 400 || matches!(status, 401 | 403 | 404 | 408 | 429) {
         return false;
     }
     let m = message.to_lowercase();
@@ -320,4 +347,41 @@ fn rejects_format(status: u16, message: &str) -> bool {
     ]
     .iter()
     .any(|w| m.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_naming_the_format_moves_on_whatever_its_status() {
+        // llama-cpp-python 0.3: FastAPI's validation error, answered as a 500.
+        let llama = "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', \
+                     'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\"}";
+        assert!(rejects_format(500, llama));
+        assert!(rejects_format(
+            400,
+            "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model."
+        ));
+        assert!(rejects_format(422, "tools are not supported"));
+        assert!(!rejects_format(500, "Internal Server Error"));
+        assert!(!rejects_format(
+            429,
+            "rate limit on response_format requests"
+        ));
+        assert!(!rejects_format(401, "invalid api key for json_schema"));
+        assert!(!rejects_format(404, "model not found"));
+    }
+
+    #[test]
+    fn modes_loosen_to_the_prompt_alone_and_stop() {
+        let mut m = Mode::JsonSchema;
+        let mut seen = vec![m.as_str()];
+        while let Some(n) = m.next() {
+            m = n;
+            seen.push(m.as_str());
+        }
+        assert_eq!(seen, ["json_schema", "json_object", "tool_call", "prompt"]);
+        assert_eq!(Mode::from_u8(Mode::Prompt as u8), Mode::Prompt);
+    }
 }

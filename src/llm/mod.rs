@@ -178,7 +178,11 @@ impl LlmDrafter {
         usage: &mut Usage,
     ) -> Result<Completion, LlmFailure> {
         let model = self.model().to_string();
-        let result = self.client.complete(messages, &self.schema).await;
+        let (refused, result) = self.client.complete(messages, &self.schema).await;
+        self.metrics
+            .llm_requests
+            .with_label_values(&[self.model(), "format_refused"])
+            .inc_by(u64::from(refused));
         match &result {
             Ok(c) => {
                 self.count("ok");

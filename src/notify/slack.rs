@@ -3,7 +3,8 @@
 //! the slow limits Slack gives apps outside its Marketplace), channel names for auto-linking, and
 //! `chat.postMessage` for announcements. `SLACK_API_URL` points it elsewhere (tests).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
@@ -11,22 +12,14 @@ use serde_json::Value;
 use slack_morphism::prelude::*;
 
 use crate::config::Config;
-
-/// One message as the backfill sees it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Message {
-    pub ts: String,
-    pub thread_ts: Option<String>,
-    pub user: Option<String>,
-    pub text: String,
-    /// Posted by a bot (ours or another): not evidence.
-    pub bot: bool,
-}
+use crate::ingest::slack::{Names, Posted};
 
 #[derive(Clone)]
 pub struct SlackApi {
     client: Arc<SlackClient<Connector>>,
     token: SlackApiToken,
+    /// Display names read so far by user id (`None`: Slack knows no such user).
+    names: Arc<Mutex<HashMap<String, Option<String>>>>,
 }
 
 impl std::fmt::Debug for SlackApi {
@@ -48,6 +41,9 @@ async fn timed<T, E: std::error::Error + Send + Sync + 'static>(
         Err(_) => anyhow::bail!("{what}: no answer within {CALL_TIMEOUT:?}"),
     }
 }
+
+/// The longest a user's name lookup may take: it runs while Slack waits for the event's 200.
+const NAME_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Retries of one call after 429s (each waits for Slack's `Retry-After`).
 const MAX_RETRIES: usize = 5;
@@ -107,17 +103,19 @@ impl SlackApi {
         Ok(Some(Self {
             client: Arc::new(SlackClient::new(connector)),
             token: SlackApiToken::new(SlackApiTokenValue(token.expose_secret().to_string())),
+            names: Default::default(),
         }))
     }
 
-    /// Messages of `channel` between `oldest` and `latest` (Slack `ts` strings), with every
-    /// thread's replies, oldest first.
+    /// The people's messages of `channel` between `oldest` and `latest` (Slack `ts` strings), with
+    /// every thread's replies, oldest first, as Slack sent them; bots' messages and the tombstones
+    /// of deleted thread parents are left out.
     pub async fn history(
         &self,
         channel: &str,
         oldest: &str,
         latest: &str,
-    ) -> anyhow::Result<Vec<Message>> {
+    ) -> anyhow::Result<Vec<Posted>> {
         let session = self.client.open_session(&self.token);
         let req = SlackApiConversationsHistoryRequest::new()
             .with_channel(SlackChannelId(channel.into()))
@@ -127,7 +125,7 @@ impl SlackApi {
             .with_limit(PAGE);
         let what = format!("conversations.history of {channel}");
         let top = every_page(&session, &what, &req).await?;
-        let mut out: Vec<Message> = top.iter().map(message).collect();
+        let mut out: Vec<Posted> = top.iter().filter_map(message).collect();
         let threads = top
             .iter()
             .filter(|m| m.parent.reply_count.unwrap_or(0) > 0)
@@ -141,11 +139,68 @@ impl SlackApi {
             let what = format!("conversations.replies of {channel} {ts}");
             let replies = every_page(&session, &what, &req).await?;
             // The first message of each page is the thread's parent, already read.
-            out.extend(replies.iter().map(message).filter(|m| m.ts != ts));
+            out.extend(replies.iter().filter_map(message).filter(|m| m.ts != ts));
         }
         out.sort_by(|a, b| a.ts.cmp(&b.ts));
         out.dedup_by(|a, b| a.ts == b.ts);
         Ok(out)
+    }
+
+    /// Display names of `users` (ids) by `users.info`: the profile's display name, else the real
+    /// name, else the handle. Each id is asked once per process; a user Slack cannot name, or a
+    /// call that fails or takes over [`NAME_TIMEOUT`], leaves that id out (read as the id).
+    pub async fn user_names(&self, users: impl IntoIterator<Item = String>) -> Names {
+        let mut out = Names::new();
+        for id in users {
+            if out.contains_key(&id) {
+                continue;
+            }
+            let known = self.names.lock().expect("names lock").get(&id).cloned();
+            let name = match known {
+                Some(name) => name,
+                None => match self.user_name(&id).await {
+                    Ok(name) => {
+                        self.names
+                            .lock()
+                            .expect("names lock")
+                            .insert(id.clone(), name.clone());
+                        name
+                    }
+                    Err(e) => {
+                        tracing::warn!(user = %id, error = %format!("{e:#}"), "cannot read a Slack user's name");
+                        None
+                    }
+                },
+            };
+            if let Some(name) = name {
+                out.insert(id, name);
+            }
+        }
+        out
+    }
+
+    async fn user_name(&self, id: &str) -> anyhow::Result<Option<String>> {
+        let session = self.client.open_session(&self.token);
+        let req = SlackApiUsersInfoRequest::new(SlackUserId(id.into()));
+        let user = match tokio::time::timeout(NAME_TIMEOUT, session.users_info(&req)).await {
+            Err(_) => anyhow::bail!("users.info of {id}: no answer within {NAME_TIMEOUT:?}"),
+            Ok(Err(slack_morphism::errors::SlackClientError::ApiError(e)))
+                if e.code == "user_not_found" =>
+            {
+                return Ok(None);
+            }
+            Ok(r) => r.with_context(|| format!("users.info of {id}"))?.user,
+        };
+        let profile = user.profile.as_ref();
+        Ok([
+            profile.and_then(|p| p.display_name.clone()),
+            profile.and_then(|p| p.real_name.clone()),
+            user.real_name.clone(),
+            user.name.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|n| !n.trim().is_empty()))
     }
 
     /// The channel's name (for auto-linking by pattern).
@@ -192,19 +247,21 @@ pub fn postmortem_link(base_url: &str, incident_id: &str) -> String {
     format!("{}/incidents/{incident_id}", base_url.trim_end_matches('/'))
 }
 
-fn message(m: &SlackHistoryMessage) -> Message {
-    Message {
+/// A person's message as Slack sent it; `None` for a bot's message or the tombstone a deleted
+/// thread parent leaves in history.
+fn message(m: &SlackHistoryMessage) -> Option<Posted> {
+    let not_evidence = [
+        SlackMessageEventType::Tombstone,
+        SlackMessageEventType::BotMessage,
+    ];
+    if m.sender.bot_id.is_some() || m.subtype.as_ref().is_some_and(|s| not_evidence.contains(s)) {
+        return None;
+    }
+    Some(Posted {
         ts: m.origin.ts.0.clone(),
         thread_ts: m.origin.thread_ts.as_ref().map(|t| t.0.clone()),
         user: m.sender.user.as_ref().map(|u| u.0.clone()),
-        text: crate::ingest::slack::plain_text(m.content.text.as_deref().unwrap_or_default()),
-        // A deleted thread parent stays in history as a tombstone; it is not evidence either.
-        bot: m.sender.bot_id.is_some()
-            || m.subtype
-                .as_ref()
-                .is_some_and(|s| *s == SlackMessageEventType::Tombstone)
-            || m.subtype
-                .as_ref()
-                .is_some_and(|s| *s == SlackMessageEventType::BotMessage),
-    }
+        text: m.content.text.clone().unwrap_or_default(),
+        edited: m.edited.as_ref().map(|e| e.ts.0.clone()),
+    })
 }

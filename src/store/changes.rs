@@ -7,7 +7,9 @@ use super::{Result, Store, StoreError};
 use crate::domain::Change;
 use crate::domain::{ChangeKind, Millis};
 
-/// Stores a change; the same id again replaces it (senders retry, and may correct a summary).
+/// Stores a change; the same id again replaces it (senders retry, and may correct a summary), except that a GitHub
+/// deployment keeps its first success time (a second `success` status of one deployment is a
+/// re-run, not a later deploy). Returns whether the id was new.
 pub(crate) async fn upsert(conn: &mut AnyConnection, c: &Change, now: Millis) -> Result<bool> {
     let existed = sqlx::query("SELECT 1 AS one FROM changes WHERE id = $1")
         .bind(&c.id)
@@ -18,7 +20,9 @@ pub(crate) async fn upsert(conn: &mut AnyConnection, c: &Change, now: Millis) ->
         "INSERT INTO changes (id, service, kind, summary, at, version, author, url, source, received_at, \
          environment, production) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (id) DO UPDATE SET service = excluded.service, kind = excluded.kind, \
-         summary = excluded.summary, at = excluded.at, version = excluded.version, \
+         summary = excluded.summary, version = excluded.version, \
+         at = CASE WHEN excluded.source = 'github' AND changes.at < excluded.at \
+         THEN changes.at ELSE excluded.at END, \
          author = excluded.author, url = excluded.url, source = excluded.source, \
          environment = excluded.environment, production = excluded.production",
     )

@@ -114,6 +114,7 @@ pub(crate) async fn apply_event(
             author: ev.agent.clone(),
             text: ev.text.clone(),
             thread: None,
+            raw: None,
         },
     )
     .await?;
@@ -271,7 +272,7 @@ impl Store {
 
     pub async fn timeline(&self, id: &IncidentId) -> Result<Vec<TimelineEntry>> {
         let rows = sqlx::query(
-            "SELECT incident_id, evidence_id, at, source, kind, author, text, thread FROM timeline \
+            "SELECT incident_id, evidence_id, at, source, kind, author, text, thread, raw FROM timeline \
              WHERE incident_id = $1 ORDER BY at, evidence_id",
         )
         .bind(id.as_str())
@@ -288,6 +289,7 @@ impl Store {
                     author: r.try_get("author")?,
                     text: r.try_get("text")?,
                     thread: r.try_get("thread")?,
+                    raw: r.try_get("raw")?,
                 })
             })
             .collect()

@@ -7,19 +7,24 @@ use super::{Result, Store, json_col};
 use crate::domain::Millis;
 use crate::domain::{DatasetRef, RunEvent};
 
-/// Stores one RunEvent inside the caller's transaction; false when this run id and event type
-/// were seen before (nothing changes).
+/// Stores one RunEvent inside the caller's transaction and merges it into its run: state,
+/// facets, inputs and outputs from every event of the run, in any order (a run may send several
+/// events of one type, e.g. two COMPLETEs, the second with the outputs). False when this exact
+/// body was stored before (a retry: nothing changes).
 pub(crate) async fn apply(
     conn: &mut AnyConnection,
     ev: &RunEvent,
     raw: &str,
     now: Millis,
 ) -> Result<bool> {
+    use sha2::{Digest, Sha256};
     let fresh = sqlx::query(
-        "INSERT INTO lineage_events (run_id, event_type, event_time, job_namespace, job_name, body, received_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, event_type) DO NOTHING",
+        "INSERT INTO lineage_events (run_id, body_sha256, event_type, event_time, job_namespace, \
+         job_name, body, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (run_id, body_sha256) DO NOTHING",
     )
     .bind(&ev.run_id)
+    .bind(hex::encode(Sha256::digest(raw.as_bytes())))
     .bind(&ev.event_type)
     .bind(ev.event_time)
     .bind(&ev.job_namespace)
@@ -58,14 +63,18 @@ pub(crate) async fn apply(
     } else {
         ev.event_type.clone()
     };
+    // The run's first START and its last COMPLETE.
     let (started, completed) = match ev.event_type.as_str() {
         "START" => (Some(ev.event_time), None),
         "COMPLETE" => (None, Some(ev.event_time)),
         _ => (None, None),
     };
     sqlx::query(
-        "UPDATE lineage_runs SET state = $2, facets = $3, started_at = COALESCE($4, started_at), \
-         completed_at = COALESCE($5, completed_at) WHERE run_id = $1",
+        "UPDATE lineage_runs SET state = $2, facets = $3, \
+         started_at = CASE WHEN started_at IS NULL OR $4 < started_at THEN COALESCE($4, started_at) \
+         ELSE started_at END, \
+         completed_at = CASE WHEN completed_at IS NULL OR $5 > completed_at \
+         THEN COALESCE($5, completed_at) ELSE completed_at END WHERE run_id = $1",
     )
     .bind(&ev.run_id)
     .bind(&state)

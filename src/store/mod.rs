@@ -210,6 +210,16 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "environments_announce_lease",
         include_str!("../../migrations/sqlite/0008_environments_announce_lease.sql"),
     ),
+    (
+        9,
+        "slack_message_states",
+        include_str!("../../migrations/sqlite/0009_slack_message_states.sql"),
+    ),
+    (
+        10,
+        "lineage_every_event",
+        include_str!("../../migrations/sqlite/0010_lineage_every_event.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -251,6 +261,16 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "environments_announce_lease",
         include_str!("../../migrations/postgres/0008_environments_announce_lease.sql"),
+    ),
+    (
+        9,
+        "slack_message_states",
+        include_str!("../../migrations/postgres/0009_slack_message_states.sql"),
+    ),
+    (
+        10,
+        "lineage_every_event",
+        include_str!("../../migrations/postgres/0010_lineage_every_event.sql"),
     ),
 ];
 

@@ -99,6 +99,29 @@ impl Store {
         Ok(revision)
     }
 
+    /// Rewrites revision `revision`'s body and markdown while it is still an untouched draft (its
+    /// receipt completed after it was stored, e.g. why the model's draft was not used); returns
+    /// whether it was.
+    pub async fn amend_draft_revision(
+        &self,
+        id: &IncidentId,
+        revision: i64,
+        body: &serde_json::Value,
+        markdown: &str,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE postmortems SET body = $3, markdown = $4 \
+             WHERE incident_id = $1 AND revision = $2 AND status = 'draft' AND author IS NULL",
+        )
+        .bind(id.as_str())
+        .bind(revision)
+        .bind(body.to_string())
+        .bind(markdown)
+        .execute(self.pool())
+        .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
     /// The current revision: the latest one.
     pub async fn current_postmortem(&self, id: &IncidentId) -> Result<Option<StoredPostmortem>> {
         let sql = format!(

@@ -1,6 +1,6 @@
 //! Slack channels linked to incidents.
 
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 use super::{Result, Store};
 use crate::domain::now_millis;
@@ -53,14 +53,20 @@ impl Store {
     }
 }
 
-/// A Slack message as evidence.
+/// A Slack message as evidence: one state of it (as posted, or as edited).
 #[derive(Debug, Clone)]
 pub struct SlackMessage {
     pub channel: String,
     pub ts: String,
     pub thread_ts: Option<String>,
+    /// The author's display name where it could be read, else the user id.
     pub user: Option<String>,
+    /// Readable text (Slack's escapes, links and mentions decoded).
     pub text: String,
+    /// The text as Slack sent it, kept for audit when it reads differently.
+    pub raw: Option<String>,
+    /// Slack's `ts` of the edit this state is; `None` as first posted.
+    pub edited: Option<String>,
 }
 
 impl SlackMessage {
@@ -72,6 +78,22 @@ impl SlackMessage {
     pub fn at(&self) -> Option<i64> {
         let secs: f64 = self.ts.parse().ok()?;
         Some((secs * 1000.0).round() as i64)
+    }
+}
+
+/// Slack's `ts` ("1767225590.000100") as (seconds, microseconds), exactly; `None` when malformed.
+fn ts_order(ts: &str) -> Option<(u64, u64)> {
+    let (secs, frac) = ts.split_once('.').unwrap_or((ts, "0"));
+    Some((secs.parse().ok()?, frac.parse().ok()?))
+}
+
+/// Whether a message state edited at `new` is later than the stored one edited at `stored`
+/// (`None`: as first posted, earlier than any edit).
+fn later(new: Option<&str>, stored: Option<&str>) -> bool {
+    match (new.map(ts_order), stored.map(ts_order)) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(n), Some(s)) => n > s,
     }
 }
 
@@ -107,68 +129,100 @@ impl Store {
         Ok(())
     }
 
-    /// Stores messages of `incident` (idempotent by `slack:<channel>:<ts>`). When the incident is
-    /// already resolved and something new arrived, a redraft is scheduled `delay_ms` later.
-    /// Returns how many were new.
-    pub async fn add_slack_messages(
+    /// Stores message states of `incident`, in whatever order Slack delivered them: a message
+    /// keeps its latest state (a later edit replaces the text, an earlier one or a repeat changes
+    /// nothing), and a deleted message stays deleted when its post or an edit arrives late. When the
+    /// incident is already resolved and the evidence changed, a redraft is scheduled `delay_ms`
+    /// later. Returns how many messages were added or changed.
+    pub async fn put_slack_messages(
         &self,
         incident: &str,
         messages: &[SlackMessage],
         delay_ms: i64,
     ) -> Result<usize> {
         let mut tx = self.begin_write().await?;
-        let mut added = 0;
+        // One writer per incident at a time (PostgreSQL), so two states of one message that
+        // arrive together are compared, not both inserted.
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT id FROM incidents WHERE id = $1{}",
+            self.lock_clause()
+        )))
+        .bind(incident)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let mut changed = 0;
         for m in messages {
             let Some(at) = m.at() else { continue };
-            let r = sqlx::query(
-                "INSERT INTO timeline (incident_id, evidence_id, at, source, kind, author, text, thread) \
-                 VALUES ($1, $2, $3, 'slack', 'message', $4, $5, $6) \
-                 ON CONFLICT (incident_id, evidence_id) DO NOTHING",
+            let id = m.evidence_id();
+            let deleted = sqlx::query(
+                "SELECT 1 AS one FROM slack_deletions WHERE incident_id = $1 AND evidence_id = $2",
             )
             .bind(incident)
-            .bind(m.evidence_id())
-            .bind(at)
-            .bind(m.user.as_deref())
-            .bind(&m.text)
-            .bind(m.thread_ts.as_deref().filter(|t| *t != m.ts))
-            .execute(&mut *tx)
+            .bind(&id)
+            .fetch_optional(&mut *tx)
             .await?;
-            added += r.rows_affected() as usize;
+            if deleted.is_some() {
+                continue;
+            }
+            let stored = sqlx::query(
+                "SELECT revision, text FROM timeline WHERE incident_id = $1 AND evidence_id = $2",
+            )
+            .bind(incident)
+            .bind(&id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match stored {
+                None => {
+                    sqlx::query(
+                        "INSERT INTO timeline (incident_id, evidence_id, at, source, kind, author, \
+                         text, thread, revision, raw) \
+                         VALUES ($1, $2, $3, 'slack', 'message', $4, $5, $6, $7, $8) \
+                         ON CONFLICT (incident_id, evidence_id) DO NOTHING",
+                    )
+                    .bind(incident)
+                    .bind(&id)
+                    .bind(at)
+                    .bind(m.user.as_deref())
+                    .bind(&m.text)
+                    .bind(m.thread_ts.as_deref().filter(|t| *t != m.ts))
+                    .bind(m.edited.as_deref())
+                    .bind(m.raw.as_deref())
+                    .execute(&mut *tx)
+                    .await?;
+                    changed += 1;
+                }
+                Some(row) => {
+                    let revision: Option<String> = row.try_get("revision")?;
+                    let text: String = row.try_get("text")?;
+                    if !later(m.edited.as_deref(), revision.as_deref()) {
+                        continue;
+                    }
+                    sqlx::query(
+                        "UPDATE timeline SET text = $3, raw = $4, revision = $5 \
+                         WHERE incident_id = $1 AND evidence_id = $2",
+                    )
+                    .bind(incident)
+                    .bind(&id)
+                    .bind(&m.text)
+                    .bind(m.raw.as_deref())
+                    .bind(m.edited.as_deref())
+                    .execute(&mut *tx)
+                    .await?;
+                    if text != m.text {
+                        changed += 1;
+                    }
+                }
+            }
         }
-        if added > 0 {
-            reschedule_if_resolved(&mut tx, incident, delay_ms).await?;
-        }
-        tx.commit().await?;
-        Ok(added)
-    }
-
-    /// Applies an edit; returns whether a stored message changed.
-    pub async fn edit_slack_message(
-        &self,
-        incident: &str,
-        channel: &str,
-        ts: &str,
-        text: &str,
-        delay_ms: i64,
-    ) -> Result<bool> {
-        let mut tx = self.begin_write().await?;
-        let r = sqlx::query(
-            "UPDATE timeline SET text = $3 WHERE incident_id = $1 AND evidence_id = $2 AND text <> $3",
-        )
-        .bind(incident)
-        .bind(format!("slack:{channel}:{ts}"))
-        .bind(text)
-        .execute(&mut *tx)
-        .await?;
-        let changed = r.rows_affected() > 0;
-        if changed {
+        if changed > 0 {
             reschedule_if_resolved(&mut tx, incident, delay_ms).await?;
         }
         tx.commit().await?;
         Ok(changed)
     }
 
-    /// Removes a deleted message; returns whether one was stored.
+    /// Removes a deleted message and remembers the deletion, so that the message arriving late
+    /// (Slack does not promise order) does not bring it back; returns whether one was stored.
     pub async fn delete_slack_message(
         &self,
         incident: &str,
@@ -176,10 +230,20 @@ impl Store {
         ts: &str,
         delay_ms: i64,
     ) -> Result<bool> {
+        let id = format!("slack:{channel}:{ts}");
         let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO slack_deletions (incident_id, evidence_id, deleted_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (incident_id, evidence_id) DO NOTHING",
+        )
+        .bind(incident)
+        .bind(&id)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?;
         let r = sqlx::query("DELETE FROM timeline WHERE incident_id = $1 AND evidence_id = $2")
             .bind(incident)
-            .bind(format!("slack:{channel}:{ts}"))
+            .bind(&id)
             .execute(&mut *tx)
             .await?;
         let removed = r.rows_affected() > 0;

@@ -1,5 +1,6 @@
 //! A Slack Web API stand-in speaking Slack's wire format: `conversations.history` (a 429 first,
-//! then two cursor pages, newest first), `conversations.replies`, `conversations.info` and
+//! then two cursor pages, newest first), `conversations.replies`, `conversations.info`,
+//! `users.info` (two people by name, `user_not_found` for the rest; calls counted) and
 //! `chat.postMessage` (recorded), all behind the bot token.
 
 use std::sync::{Arc, Mutex};
@@ -41,6 +42,7 @@ pub struct FakeSlack {
     pub posts: Arc<Mutex<Vec<Value>>>,
     pub history_calls: Arc<Mutex<usize>>,
     pub auth_ok: Arc<Mutex<bool>>,
+    pub user_lookups: Arc<Mutex<Vec<String>>>,
 }
 
 fn bearer_ok(h: &HeaderMap) -> bool {
@@ -100,6 +102,33 @@ async fn info(Query(q): Query<std::collections::HashMap<String, String>>) -> Res
     axum::Json(json!({"ok": true, "channel": {"id": q["channel"], "name": name, "is_channel": true, "created": 1767225000}})).into_response()
 }
 
+async fn users_info(
+    State(s): State<FakeSlack>,
+    headers: HeaderMap,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    if !bearer_ok(&headers) {
+        return axum::Json(json!({"ok": false, "error": "invalid_auth"})).into_response();
+    }
+    let id = q.get("user").cloned().unwrap_or_default();
+    s.user_lookups.lock().unwrap().push(id.clone());
+    // Slack's users.info: the profile's display name may be empty, the real name then reads.
+    let (display, real) = match id.as_str() {
+        "U123ABC456" => ("ana", "Ana Souza"),
+        "U0LEE0001" => ("", "Lee Park"),
+        "U0DANA001" => ("dana", "Dana Oncall"),
+        _ => return axum::Json(json!({"ok": false, "error": "user_not_found"})).into_response(),
+    };
+    axum::Json(json!({"ok": true, "user": {
+        "id": id, "team_id": "T123ABC456", "name": real.to_lowercase().replace(' ', "."),
+        "deleted": false, "real_name": real, "tz": "Europe/Lisbon", "tz_offset": 0,
+        "profile": {"real_name": real, "display_name": display, "real_name_normalized": real,
+            "display_name_normalized": display, "team": "T123ABC456"},
+        "is_admin": false, "is_bot": false, "updated": 1767225000
+    }}))
+    .into_response()
+}
+
 async fn post_message(State(s): State<FakeSlack>, headers: HeaderMap, body: String) -> Response {
     assert!(bearer_ok(&headers));
     let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
@@ -127,6 +156,10 @@ pub async fn start() -> (String, FakeSlack) {
             "/api/conversations.info",
             axum::routing::get(info).post(info),
         )
+        .route(
+            "/api/users.info",
+            axum::routing::get(users_info).post(users_info),
+        )
         .route("/api/chat.postMessage", axum::routing::post(post_message))
         .with_state(s.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -136,6 +169,11 @@ pub async fn start() -> (String, FakeSlack) {
 }
 
 impl FakeSlack {
+    /// The user ids asked of `users.info` so far.
+    pub fn user_lookups(&self) -> Vec<String> {
+        self.user_lookups.lock().unwrap().clone()
+    }
+
     /// The `chat.postMessage` bodies received so far.
     pub fn posts(&self) -> Vec<Value> {
         self.posts.lock().unwrap().clone()

@@ -168,7 +168,12 @@ pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
         .collect();
 
     let cited_changes: Vec<&str> = top.iter().map(|c| c.change.id.as_str()).collect();
-    let timeline = b.merged_timeline(&cited_changes);
+    // The draft is read: Slack's raw text stays with the evidence (the timeline API), not here.
+    let timeline: Vec<_> = b
+        .merged_timeline(&cited_changes)
+        .into_iter()
+        .map(|e| TimelineEntry { raw: None, ..e })
+        .collect();
 
     let changes = change_items(b);
 

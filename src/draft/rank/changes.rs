@@ -435,6 +435,7 @@ mod tests {
             author: None,
             text: text.into(),
             thread: None,
+            raw: None,
         }
     }
 

@@ -329,6 +329,7 @@ mod tests {
             author: None,
             text: text.into(),
             thread: None,
+            raw: None,
         }
     }
 

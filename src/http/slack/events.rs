@@ -13,7 +13,7 @@ use crate::domain::IncidentId;
 use crate::http::AppState;
 use crate::http::error::{Error, Result};
 use crate::http::signed::{self, SlackSigned};
-use crate::store::slack::SlackMessage;
+use crate::ingest::slack::Posted;
 
 /// `POST /webhooks/slack/events`: the Events API. The message's effect is stored before the 200
 /// (idempotently, so Slack's retries are harmless), then the event id is recorded as handled.
@@ -73,7 +73,6 @@ pub(super) fn our_bot(v: &Value) -> Vec<&str> {
 /// Applies one event; returns a label for the record.
 pub(super) async fn apply_event(state: &AppState, v: &Value) -> Result<&'static str> {
     let e = &v["event"];
-    let delay = (state.config.draft_delay_secs * 1000) as i64;
     match e["type"].as_str() {
         Some("channel_created") | Some("channel_rename") => {
             if let (Some(id), Some(name)) =
@@ -98,23 +97,10 @@ pub(super) async fn apply_event(state: &AppState, v: &Value) -> Result<&'static 
                     {
                         return Ok("bot");
                     }
-                    let Some(ts) = e["ts"].as_str() else {
+                    let Some(posted) = Posted::from_event(e, None) else {
                         return Ok("ignored");
                     };
-                    let m = SlackMessage {
-                        channel: channel.to_string(),
-                        ts: ts.to_string(),
-                        thread_ts: e["thread_ts"].as_str().map(String::from),
-                        user: e["user"].as_str().map(String::from),
-                        text: crate::ingest::slack::plain_text(
-                            e["text"].as_str().unwrap_or_default(),
-                        ),
-                    };
-                    state
-                        .store
-                        .add_slack_messages(&incident, &[m], delay)
-                        .await?;
-                    state.jobs_ready.notify_waiters();
+                    store_message(state, &incident, channel, posted).await?;
                     Ok("message")
                 }
                 Some("message_changed") => {
@@ -123,25 +109,18 @@ pub(super) async fn apply_event(state: &AppState, v: &Value) -> Result<&'static 
                     if m["subtype"] == "tombstone"
                         && let Some(ts) = m["ts"].as_str()
                     {
-                        state
-                            .store
-                            .delete_slack_message(&incident, channel, ts, delay)
-                            .await?;
-                        state.jobs_ready.notify_waiters();
+                        delete_message(state, &incident, channel, ts).await?;
                         return Ok("message_deleted");
                     }
-                    if let (Some(ts), Some(text)) = (m["ts"].as_str(), m["text"].as_str()) {
-                        state
-                            .store
-                            .edit_slack_message(
-                                &incident,
-                                channel,
-                                ts,
-                                &crate::ingest::slack::plain_text(text),
-                                delay,
-                            )
-                            .await?;
-                        state.jobs_ready.notify_waiters();
+                    if m["bot_id"].is_string()
+                        || m["user"].as_str().is_some_and(|u| bots.contains(&u))
+                    {
+                        return Ok("bot");
+                    }
+                    // The edit carries the whole message, so it stands in for a post that has
+                    // not arrived yet; of two edits the later one wins, whichever comes first.
+                    if let Some(posted) = Posted::from_event(m, e["ts"].as_str()) {
+                        store_message(state, &incident, channel, posted).await?;
                     }
                     Ok("message_changed")
                 }
@@ -150,11 +129,7 @@ pub(super) async fn apply_event(state: &AppState, v: &Value) -> Result<&'static 
                         .as_str()
                         .or(e["previous_message"]["ts"].as_str())
                     {
-                        state
-                            .store
-                            .delete_slack_message(&incident, channel, ts, delay)
-                            .await?;
-                        state.jobs_ready.notify_waiters();
+                        delete_message(state, &incident, channel, ts).await?;
                     }
                     Ok("message_deleted")
                 }
@@ -164,6 +139,37 @@ pub(super) async fn apply_event(state: &AppState, v: &Value) -> Result<&'static 
         }
         _ => Ok("ignored"),
     }
+}
+
+/// Stores one state of a message, its mentions and author by name where the bot token can read
+/// them.
+async fn store_message(
+    state: &AppState,
+    incident: &str,
+    channel: &str,
+    posted: Posted,
+) -> Result<()> {
+    let names = match state.slack.as_ref() {
+        Some(api) => api.user_names(posted.users().collect::<Vec<_>>()).await,
+        None => Default::default(),
+    };
+    let delay = (state.config.draft_delay_secs * 1000) as i64;
+    state
+        .store
+        .put_slack_messages(incident, &[posted.readable(channel, &names)], delay)
+        .await?;
+    state.jobs_ready.notify_waiters();
+    Ok(())
+}
+
+async fn delete_message(state: &AppState, incident: &str, channel: &str, ts: &str) -> Result<()> {
+    let delay = (state.config.draft_delay_secs * 1000) as i64;
+    state
+        .store
+        .delete_slack_message(incident, channel, ts, delay)
+        .await?;
+    state.jobs_ready.notify_waiters();
+    Ok(())
 }
 
 /// The incident a channel is linked to, linking it first when its name matches the pattern.
