@@ -51,18 +51,7 @@ async fn replay(app: &TestApp, case: &Value) {
             "slack_events" => {
                 // Slack escapes `/` in its JSON.
                 let body = body.replace('/', "\\/");
-                let ts = now_secs();
-                common::slack::request(
-                    app,
-                    "/webhooks/slack/events",
-                    "application/json",
-                    &body,
-                    ts,
-                    Some(sign_slack(SLACK_SECRET, ts, body.as_bytes())),
-                )
-                .send()
-                .await
-                .unwrap()
+                slack_signed(app, "/webhooks/slack/events", "application/json", &body).await
             }
             "slack_command" => {
                 let form: Vec<(String, String)> = step["form"]
@@ -72,18 +61,8 @@ async fn replay(app: &TestApp, case: &Value) {
                     .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
                     .collect();
                 let body = serde_urlencoded::to_string(&form).unwrap();
-                let ts = now_secs();
-                common::slack::request(
-                    app,
-                    "/webhooks/slack/commands",
-                    "application/x-www-form-urlencoded",
-                    &body,
-                    ts,
-                    Some(sign_slack(SLACK_SECRET, ts, body.as_bytes())),
-                )
-                .send()
-                .await
-                .unwrap()
+                let form_type = "application/x-www-form-urlencoded";
+                slack_signed(app, "/webhooks/slack/commands", form_type, &body).await
             }
             other => panic!("step {n}: unknown destination {other}"),
         };
@@ -94,6 +73,21 @@ async fn replay(app: &TestApp, case: &Value) {
             None => assert!(status.is_success(), "step {n}: {status} {text}"),
         }
     }
+}
+
+/// POSTs `body` to `path` signed as Slack signs, now.
+async fn slack_signed(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> reqwest::Response {
+    let ts = now_secs();
+    let signature = sign_slack(SLACK_SECRET, ts, body.as_bytes());
+    common::slack::request(app, path, content_type, body, ts, Some(signature))
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn timeline_text(app: &TestApp, id: &str) -> String {

@@ -299,6 +299,18 @@ async fn every_event_of_a_run_is_merged_so_a_second_complete_brings_its_outputs(
     assert!(ids.contains(&format!("lineage:{run}").as_str()), "{ids:?}");
 }
 
+/// The entry `evidence_id` of incident `id`'s timeline.
+async fn timeline_entry(app: &TestApp, id: &str, evidence_id: &str) -> Value {
+    let tl = app.get_json(&format!("/api/incidents/{id}/timeline")).await;
+    tl["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["evidence_id"] == evidence_id)
+        .unwrap_or_else(|| panic!("{evidence_id} is not in {id}'s timeline: {tl:#}"))
+        .clone()
+}
+
 fn deployment(id: i64, state: &str, repo: &str, at: &str) -> String {
     json!({
         "action": "created",
@@ -380,14 +392,7 @@ async fn github_deployments_become_changes_of_the_mapped_service() {
         .replace("Payments-API", "search-api"),
     )
     .await;
-    let tl = app.get_json("/api/incidents/PGH1/timeline").await;
-    let entry = tl["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["evidence_id"] == "change:github:4242")
-        .expect("deployment in the timeline")
-        .clone();
+    let entry = timeline_entry(&app, "PGH1", "change:github:4242").await;
     assert_eq!(entry["source"], "change");
     assert!(entry["text"].as_str().unwrap().contains("Deploy v2.9.0"));
 
@@ -400,14 +405,7 @@ async fn github_deployments_become_changes_of_the_mapped_service() {
         .post_github("deployment_status", &rerun.to_string(), "gh-secret")
         .await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
-    let tl = app.get_json("/api/incidents/PGH1/timeline").await;
-    let entry = tl["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["evidence_id"] == "change:github:4242")
-        .expect("deployment in the timeline")
-        .clone();
+    let entry = timeline_entry(&app, "PGH1", "change:github:4242").await;
     assert_eq!(entry["at"], "2026-10-14T16:20:00Z", "{entry}");
 
     let closed = spawn_app().await;
