@@ -291,3 +291,67 @@ async fn draft_print_writes_a_new_revision_from_the_command_line() {
         "{md}"
     );
 }
+
+/// The first line `serve` logs with its address says what is configured (secrets only as on or
+/// off); logs written to a pipe carry no colour codes, and `POSTMORTEM_LOG_FORMAT=json` makes each
+/// line one JSON object.
+#[test]
+fn serve_says_what_is_configured_in_plain_or_json_logs() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    for json in [false, true] {
+        let db = format!("sqlite://{}/log-{json}.db", dir.path().display());
+        let mut cmd = Command::new(BIN);
+        cmd.arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &db)
+            .env("POSTMORTEM_LISTEN", format!("127.0.0.1:{}", free_port()))
+            .env("PAGERDUTY_WEBHOOK_SECRETS", PD_SECRET)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if json {
+            cmd.env("POSTMORTEM_LOG_FORMAT", "json");
+        }
+        let mut child = cmd.spawn().expect("server starts");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let line = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = rx
+                .recv_timeout(left)
+                .expect("a 'listening' line within 30 s");
+            if line.contains("listening") {
+                break line;
+            }
+        };
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!line.contains('\u{1b}'), "colour codes in a pipe: {line:?}");
+        assert!(!line.contains(PD_SECRET), "{line}");
+        let configured = if json {
+            let v: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+            assert_eq!(v["message"], "listening", "{v}");
+            v["configured"].as_str().unwrap().to_string()
+        } else {
+            line.clone()
+        };
+        for part in [
+            "pagerduty: on",
+            "github: off (no GITHUB_WEBHOOK_SECRET",
+            "llm: none (the evidence drafter alone)",
+            "api: open (loopback only",
+        ] {
+            assert!(configured.contains(part), "{part:?} missing: {line}");
+        }
+    }
+}

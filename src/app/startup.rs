@@ -38,7 +38,7 @@ pub async fn components(
         .with_context(|| {
             format!(
                 "opening the database at {}",
-                redact_url(&config.database_url)
+                crate::config::redact_url(&config.database_url)
             )
         })?;
     let metrics = Metrics::new();
@@ -62,7 +62,7 @@ impl Application {
     pub async fn build(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
         let mut config = config;
         // The listener decides where we actually listen.
-        config.listen = listener.local_addr()?;
+        config.listen = crate::config::ListenAddr(listener.local_addr()?);
         config.validate_for_serving()?;
         let delay = Duration::from_secs(config.draft_delay_secs);
         let config_templates = config.templates_dir.clone();
@@ -125,7 +125,17 @@ impl Application {
             slack: state.slack.clone(),
         };
         let schedule = tokio::spawn(schedule.run(shutdown.clone()));
-        tracing::info!(addr = %self.listener.local_addr()?, "listening");
+        let configured: Vec<String> = state
+            .config
+            .summary()
+            .into_iter()
+            .map(|(name, state)| format!("{name}: {state}"))
+            .collect();
+        tracing::info!(
+            addr = %self.listener.local_addr()?,
+            configured = %configured.join("; "),
+            "listening"
+        );
         let store = state.store.clone();
         axum::serve(self.listener, http::router(state))
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
@@ -142,20 +152,6 @@ impl Application {
 
 fn hostname() -> String {
     std::env::var("HOSTNAME").unwrap_or_else(|_| "postmortem".into())
-}
-
-/// A database URL without its password, for messages.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
 }
 
 /// Cancels `token` on SIGINT or SIGTERM.

@@ -1,6 +1,8 @@
-//! Logging and tracing: `tracing` to stderr, filtered by `RUST_LOG` (default `info`), and spans
-//! exported over OTLP (HTTP, JSON) when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, the OpenTelemetry
-//! convention (`OTEL_SERVICE_NAME` names the service, default `postmortem`).
+//! Logging and tracing: `tracing` to stderr, filtered by `RUST_LOG` (default `info`), coloured
+//! only on a terminal, one JSON object a line with `POSTMORTEM_LOG_FORMAT=json` (read before the
+//! configuration, like `RUST_LOG`); spans exported over OTLP (HTTP, JSON) when
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` is set, the OpenTelemetry convention (`OTEL_SERVICE_NAME` names
+//! the service, default `postmortem`).
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{Protocol, WithExportConfig};
@@ -30,7 +32,16 @@ pub fn init(default: &str) -> TelemetryGuard {
     // The OTLP exporter builds an HTTPS-capable client: the TLS provider comes first.
     crate::app::startup::install_crypto_provider();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let json =
+        std::env::var("POSTMORTEM_LOG_FORMAT").is_ok_and(|f| f.trim().eq_ignore_ascii_case("json"));
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let fmt = if json {
+        fmt.json().flatten_event(true).boxed()
+    } else {
+        fmt.boxed()
+    };
     let provider = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
         .ok()
         .filter(|e| !e.trim().is_empty())

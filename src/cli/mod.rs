@@ -190,10 +190,10 @@ async fn migrate() -> anyhow::Result<ExitCode> {
     let config = Config::load()?;
     Store::connect(&config.database_url)
         .await
-        .with_context(|| format!("migrating {}", startup::redact_url(&config.database_url)))?;
+        .with_context(|| format!("migrating {}", config::redact_url(&config.database_url)))?;
     println!(
         "migrations applied to {}",
-        startup::redact_url(&config.database_url)
+        config::redact_url(&config.database_url)
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -202,7 +202,7 @@ async fn migrate() -> anyhow::Result<ExitCode> {
 async fn serve() -> anyhow::Result<ExitCode> {
     let config = Config::load()?;
     config.validate_for_serving()?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
+    let listener = tokio::net::TcpListener::bind(*config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let app = Application::build(config, listener).await?;

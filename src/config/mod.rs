@@ -12,13 +12,15 @@ mod check;
 mod model;
 mod services;
 mod sources;
+mod summary;
 mod table;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_sources;
 
-pub use model::{Config, DraftingConfig, LlmConfig, MetricsConfig, ServiceMapping};
+pub use model::{Config, DraftingConfig, ListenAddr, LlmConfig, MetricsConfig, ServiceMapping};
+pub use summary::redact_url;
 
 use crate::domain::canonical_service;
 

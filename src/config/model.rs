@@ -23,9 +23,10 @@ settings! {
         /// `sqlite://…` (embedded, the default) or `postgres://…` (for several replicas).
         database_url: String = "sqlite://postmortem.db".into()
             => env("DATABASE_URL", TEXT),
-        /// Address to listen on. Beyond loopback, `api_token` is required.
-        listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080))
-            => env("POSTMORTEM_LISTEN", "an address such as 127.0.0.1:8080"),
+        /// Address to listen on (`127.0.0.1:8080`, `[::]:8080` or a host name such as
+        /// `localhost:8080`). Beyond loopback, `api_token` is required.
+        listen: ListenAddr = ListenAddr(SocketAddr::from(([127, 0, 0, 1], 8080)))
+            => env("POSTMORTEM_LISTEN", "an address such as 127.0.0.1:8080 or localhost:8080"),
         /// Public URL, used for links in Slack and reports.
         base_url: String = "http://127.0.0.1:8080".into()
             => env("POSTMORTEM_BASE_URL", TEXT),
@@ -239,4 +240,52 @@ pub struct ServiceMapping {
     /// PromQL overriding the default of the same name for this service (an empty string drops it).
     #[serde(default)]
     pub queries: BTreeMap<String, String>,
+}
+
+/// The address to listen on: an IP address and port, or a host name and port resolved once when
+/// the configuration is read (IPv4 first: `localhost:8080` is `127.0.0.1:8080`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenAddr(pub SocketAddr);
+
+impl std::ops::Deref for ListenAddr {
+    type Target = SocketAddr;
+    fn deref(&self) -> &SocketAddr {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for ListenAddr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        use std::net::ToSocketAddrs;
+        let s = s.trim();
+        if let Ok(addr) = s.parse::<SocketAddr>() {
+            return Ok(Self(addr));
+        }
+        let addrs: Vec<SocketAddr> = s
+            .to_socket_addrs()
+            .map_err(|e| format!("{s:?} is not an address and port: {e}"))?
+            .collect();
+        addrs
+            .iter()
+            .find(|a| a.is_ipv4())
+            .or(addrs.first())
+            .copied()
+            .map(Self)
+            .ok_or_else(|| format!("{s:?} resolves to no address"))
+    }
+}
+
+impl<'de> Deserialize<'de> for ListenAddr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
 }

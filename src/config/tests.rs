@@ -164,6 +164,8 @@ const NOT_SETTINGS: &[&str] = &[
     "POSTMORTEM_TEST_REQUIRE_TOOLS",
     "POSTMORTEM_TEST_LLAMA_PYTHON",
     "POSTMORTEM_TEST_LLAMA_MODEL",
+    // Read before the configuration, like RUST_LOG.
+    "POSTMORTEM_LOG_FORMAT",
 ];
 
 /// The variable names the documentation promises: the README (which lists every variable of the
@@ -395,4 +397,20 @@ fn pagerduty_priorities_map_by_name_or_id_and_numbered_names_need_no_map() {
     );
     let e = load(Some("[pagerduty_priorities]\nCritical = \"red\"\n"), &[]).unwrap_err();
     assert!(e.to_string().contains("red"), "{e}");
+}
+
+#[test]
+fn listen_takes_a_host_name_and_refuses_what_is_no_address() {
+    let c = load(None, &[("POSTMORTEM_LISTEN", "localhost:8099")]).unwrap();
+    assert!(c.listen.ip().is_loopback(), "{}", c.listen);
+    assert_eq!(c.listen.port(), 8099);
+    assert!(c.listens_on_loopback());
+    let c = load(None, &[("POSTMORTEM_LISTEN", "[::1]:8098")]).unwrap();
+    assert_eq!(c.listen.to_string(), "[::1]:8098");
+    for bad in ["localhost", "8080", "localhost:http"] {
+        let e = load(None, &[("POSTMORTEM_LISTEN", bad)])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("POSTMORTEM_LISTEN"), "{bad}: {e}");
+    }
 }

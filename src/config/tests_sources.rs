@@ -66,12 +66,12 @@ fn errors_name_the_setting_after_its_source() {
         (
             None,
             &[("POSTMORTEM_LISTEN", "nowhere")],
-            r#"POSTMORTEM_LISTEN is invalid: "nowhere" is not an address such as 127.0.0.1:8080"#,
+            r#"POSTMORTEM_LISTEN is invalid: "nowhere" is not an address such as 127.0.0.1:8080 or localhost:8080"#,
         ),
         (
             Some("listen = \"nowhere\""),
             &[],
-            r#"listen is invalid: "nowhere" is not an address such as 127.0.0.1:8080"#,
+            r#"listen is invalid: "nowhere" is not an address such as 127.0.0.1:8080 or localhost:8080"#,
         ),
         (
             None,

@@ -31,10 +31,12 @@ pub struct Incident {
     pub summary: Option<String>,
     pub root_cause: Option<String>,
     pub resolution: Option<String>,
-    /// First trigger → first acknowledgement, minutes.
+    /// First trigger → first acknowledgement, minutes (serialised to 0.1 min).
+    #[serde(serialize_with = "tenths")]
     pub time_to_acknowledge_minutes: Option<f64>,
-    /// First trigger → final resolution, minutes; none for a merged incident (its time is the
-    /// surviving incident's).
+    /// First trigger → final resolution, minutes (serialised to 0.1 min); none for a merged
+    /// incident (its time is the surviving incident's).
+    #[serde(serialize_with = "tenths")]
     pub time_to_resolve_minutes: Option<f64>,
     /// The incident this one was merged into: it gets no postmortem of its own, and its evidence
     /// folds into the surviving incident's.
@@ -221,10 +223,27 @@ pub struct TimelineEntry {
     pub raw: Option<String>,
 }
 
+/// Minutes as people read them: to a tenth (107.9, not 107.86666666666666).
+fn tenths<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(m) => s.serialize_some(&((m * 10.0).round() / 10.0)),
+        None => s.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use Status::*;
+
+    #[test]
+    fn durations_read_to_a_tenth_of_a_minute() {
+        let mut inc = Incident::new_for(&IncidentId::parse("PDUR1").unwrap(), 0);
+        inc.time_to_resolve_minutes = Some(6_472_000.0 / 60_000.0);
+        let v = serde_json::to_value(&inc).unwrap();
+        assert_eq!(v["time_to_resolve_minutes"], 107.9);
+        assert!(v["time_to_acknowledge_minutes"].is_null());
+    }
 
     #[test]
     fn the_resolve_and_reopen_rule() {

@@ -72,6 +72,12 @@ impl IntoResponse for Error {
                 tracing::error!(error = %self, "request failed");
                 ("internal error".into(), Value::Null)
             }
+            // Not configured (or the database cannot take writes): say why in the log too, since
+            // the sender only retries.
+            Error::Unavailable(why) => {
+                tracing::warn!(reason = %why, "answered 503");
+                (why.clone(), Value::Null)
+            }
             Error::PayloadTooLarge { limit } => (self.to_string(), json!({ "limit_bytes": limit })),
             other => (other.to_string(), Value::Null),
         };
