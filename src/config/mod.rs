@@ -31,6 +31,12 @@ pub enum ConfigError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot read {variable} (the secret file {path}): {source}")]
+    ReadSecret {
+        variable: String,
+        path: String,
+        source: std::io::Error,
+    },
     #[error("configuration file {path} is not valid TOML: {message}")]
     Toml { path: String, message: String },
     #[error("{name} is invalid: {message}")]

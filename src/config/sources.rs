@@ -142,8 +142,12 @@ impl SecretFiles {
             let Some(path) = env.var(&format!("{name}_FILE")).filter(|p| !is_unset(p)) else {
                 continue;
             };
-            let text = std::fs::read_to_string(&path)
-                .map_err(|source| ConfigError::Read { path, source })?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|source| ConfigError::ReadSecret {
+                    variable: format!("{name}_FILE"),
+                    path,
+                    source,
+                })?;
             let text = text.trim_end_matches(['\n', '\r']);
             insert(&mut dict, setting.key, from_text(setting.spec.kind, text));
         }

@@ -137,7 +137,13 @@ fn problems_with_the_files_are_their_own_errors() {
         }
     }
     let e = load(None, &[("SLACK_BOT_TOKEN_FILE", "/nonexistent/token")]).unwrap_err();
-    assert!(matches!(e, ConfigError::Read { path, .. } if path == "/nonexistent/token"));
+    assert!(matches!(&e, ConfigError::ReadSecret { path, .. } if path == "/nonexistent/token"));
+    // Named after the variable that points at it, as a secret file, not "configuration file".
+    let text = e.to_string();
+    assert!(
+        text.starts_with("cannot read SLACK_BOT_TOKEN_FILE (the secret file /nonexistent/token)"),
+        "{text}"
+    );
     // The variable itself wins, and then the file is not even read.
     let c = load(
         None,
