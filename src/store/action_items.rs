@@ -80,22 +80,6 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
-    async fn lock_incident(
-        &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        id: &str,
-    ) -> Result<()> {
-        let lock = format!(
-            "SELECT id FROM incidents WHERE id = $1{}",
-            self.lock_clause()
-        );
-        sqlx::query(AssertSqlSafe(lock))
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
-        Ok(())
-    }
-
     /// Adds a person's item and returns it.
     pub async fn add_action_item(
         &self,

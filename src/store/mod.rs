@@ -159,6 +159,24 @@ impl Store {
         })
     }
 
+    /// Locks incident `id`'s row for the rest of `tx` (PostgreSQL; SQLite's `BEGIN IMMEDIATE`
+    /// already serialises writers), so writes about one incident happen in turn.
+    pub(crate) async fn lock_incident(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        id: &str,
+    ) -> Result<()> {
+        let lock = format!(
+            "SELECT id FROM incidents WHERE id = $1{}",
+            self.lock_clause()
+        );
+        sqlx::query(sqlx::AssertSqlSafe(lock))
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     /// `FOR UPDATE` where the backend has row locks (PostgreSQL); SQLite serialises writers anyway.
     pub(crate) fn lock_clause(&self) -> &'static str {
         match self.backend {

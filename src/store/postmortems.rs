@@ -79,14 +79,7 @@ impl Store {
     pub async fn add_postmortem_revision(&self, p: &StoredPostmortem) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         // Lock the incident (PostgreSQL) so two drafters number their revisions in turn.
-        let lock = format!(
-            "SELECT id FROM incidents WHERE id = $1{}",
-            self.lock_clause()
-        );
-        sqlx::query(AssertSqlSafe(lock))
-            .bind(&p.header.incident_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        self.lock_incident(&mut tx, &p.header.incident_id).await?;
         let row = sqlx::query(
             "SELECT COALESCE(MAX(revision), 0) AS n FROM postmortems WHERE incident_id = $1",
         )

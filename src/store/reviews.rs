@@ -82,14 +82,7 @@ impl Store {
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         incident_id: &str,
     ) -> Result<i64> {
-        let lock = format!(
-            "SELECT id FROM incidents WHERE id = $1{}",
-            self.lock_clause()
-        );
-        sqlx::query(AssertSqlSafe(lock))
-            .bind(incident_id)
-            .fetch_optional(&mut **tx)
-            .await?;
+        self.lock_incident(tx, incident_id).await?;
         let row = sqlx::query(
             "SELECT COALESCE(MAX(revision), 0) AS n FROM postmortems WHERE incident_id = $1",
         )

@@ -1,6 +1,6 @@
 //! Slack channels linked to incidents.
 
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::Row;
 
 use super::{Result, Store};
 use crate::domain::now_millis;
@@ -143,13 +143,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         // One writer per incident at a time (PostgreSQL), so two states of one message that
         // arrive together are compared, not both inserted.
-        sqlx::query(AssertSqlSafe(format!(
-            "SELECT id FROM incidents WHERE id = $1{}",
-            self.lock_clause()
-        )))
-        .bind(incident)
-        .fetch_optional(&mut *tx)
-        .await?;
+        self.lock_incident(&mut tx, incident).await?;
         let mut changed = 0;
         for m in messages {
             let Some(at) = m.at() else { continue };
