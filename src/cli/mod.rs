@@ -96,6 +96,10 @@ pub enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Under each incident whose first hypothesis is wrong, print the first three
+        /// hypotheses with their kind, confidence and reasons.
+        #[arg(long)]
+        explain: bool,
     },
     /// (Re)compute incident families over the history and list them.
     Families {
@@ -172,6 +176,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             min_citations,
             min_completeness,
             json,
+            explain,
         } => {
             let thresholds = crate::cli::eval::Thresholds {
                 top1: min_top1,
@@ -179,7 +184,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 citations: min_citations,
                 completeness: min_completeness,
             };
-            eval(&dir, &thresholds, json).await
+            eval(&dir, &thresholds, json, explain).await
         }
         Command::Draft { incident_id, print } => draft(&incident_id, print).await,
     }
@@ -217,6 +222,7 @@ async fn eval(
     dir: &Path,
     thresholds: &crate::cli::eval::Thresholds,
     json: bool,
+    explain: bool,
 ) -> anyhow::Result<ExitCode> {
     if !dir.join("incidents.jsonl").exists() || !dir.join("expected.json").exists() {
         eprintln!(
@@ -229,7 +235,7 @@ async fn eval(
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        report.print();
+        report.print(explain);
     }
     let failures = report.failures(thresholds);
     if failures.is_empty() {

@@ -68,6 +68,17 @@ pub struct CaseResult {
     pub invalid_citations: usize,
     pub sections_filled: usize,
     pub drafter: String,
+    /// The hypotheses, best first: kind, confidence, what it says and why it ranks there.
+    pub hypotheses: Vec<Ranked>,
+}
+
+/// One hypothesis as the drafter ranked it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ranked {
+    pub kind: String,
+    pub confidence: f64,
+    pub hypothesis: String,
+    pub reasons: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -116,7 +127,8 @@ impl Report {
         out
     }
 
-    pub fn print(&self) {
+    /// Prints the table; with `explain`, each miss's first three hypotheses under it.
+    pub fn print(&self, explain: bool) {
         println!(
             "{:<14} {:<6} {:<6} {:<10} {:<9} top hypothesis (expected)",
             "incident", "top-1", "top-3", "citations", "sections"
@@ -137,6 +149,20 @@ impl Report {
                 c.top_kind,
                 c.top.first().map(String::as_str).unwrap_or(""),
             );
+            if explain && !c.top1 {
+                for (i, h) in c.hypotheses.iter().take(3).enumerate() {
+                    println!(
+                        "    {}. [{} {:.2}] {}",
+                        i + 1,
+                        h.kind,
+                        h.confidence,
+                        h.hypothesis
+                    );
+                    for r in &h.reasons {
+                        println!("         - {r}");
+                    }
+                }
+            }
         }
         println!();
         println!(
@@ -383,6 +409,15 @@ async fn score(
         invalid_citations: invalid,
         sections_filled: sections_filled(&doc.markdown),
         drafter: doc.header.drafter.clone(),
+        hypotheses: hyps
+            .iter()
+            .map(|h| Ranked {
+                kind: h.kind.as_str().to_string(),
+                confidence: h.confidence,
+                hypothesis: h.hypothesis.clone(),
+                reasons: h.reasons.clone(),
+            })
+            .collect(),
     })
 }
 

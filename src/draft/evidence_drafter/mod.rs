@@ -167,7 +167,15 @@ pub fn draft(b: &Bundle, cfg: &DraftingConfig, start: i64) -> Postmortem {
         })
         .collect();
 
-    let cited_changes: Vec<&str> = top.iter().map(|c| c.change.id.as_str()).collect();
+    // Every change a leading hypothesis cites (the culprit, a later change that undid it, a
+    // scale-up that says it was load) is in the timeline, so every citation resolves.
+    let cited: Vec<&String> = hypotheses.iter().flat_map(|h| &h.evidence_ids).collect();
+    let cited_changes: Vec<&str> = b
+        .changes
+        .iter()
+        .filter(|c| cited.contains(&&c.evidence_id()))
+        .map(|c| c.id.as_str())
+        .collect();
     // The draft is read: Slack's raw text stays with the evidence (the timeline API), not here.
     let timeline: Vec<_> = b
         .merged_timeline(&cited_changes)

@@ -81,9 +81,14 @@ pub(super) fn hypothesis_text(c: &Candidate, service: &str) -> String {
         ch.summary,
         fmt_minutes(c.minutes_before)
     );
-    match (c.named_by.is_empty(), c.rolled_back_by.is_empty()) {
-        (_, false) => s.push_str("; responders rolled it back"),
-        (false, true) => s.push_str("; a responder names it"),
+    match (
+        c.named_by.is_empty(),
+        c.rolled_back_by.is_empty(),
+        c.remedied_by.first(),
+    ) {
+        (_, false, _) => s.push_str("; responders rolled it back"),
+        (_, true, Some(fix)) => s.push_str(&format!("; {fix} undid or fixed it")),
+        (false, true, None) => s.push_str("; a responder names it"),
         _ => {}
     }
     s.push('.');

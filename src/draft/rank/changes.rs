@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::naming::{MessageIndex, loosely_names, mentions_kind};
+use super::naming::{MessageIndex, loosely_names, mentions_kind, names, remedies};
 use super::reading;
 use crate::domain::postmortem::HypothesisKind;
 use crate::domain::{Change, ChangeKind, Millis, TimelineEntry, fmt_minutes};
@@ -17,6 +17,10 @@ const W_KIND: f64 = 0.12;
 const W_UNDONE: f64 = 0.45;
 const W_NAMED: f64 = 0.30;
 const W_DISMISSED: f64 = 0.45;
+/// A later change undoes or fixes it (a revert event, a hotfix of its version).
+const W_REMEDIED: f64 = 0.30;
+/// What remains of that evidence when the responders stated another cause after it.
+const SUPERSEDED: f64 = 0.3;
 /// Recency decays with this time constant: 30 min before → 0.85, 3 h → 0.37, 12 h → 0.02.
 const RECENCY_TAU_MIN: f64 = 180.0;
 
@@ -33,6 +37,11 @@ pub struct Candidate<'a> {
     pub named_by: Vec<String>,
     /// Human messages that report rolling it back.
     pub rolled_back_by: Vec<String>,
+    /// Changes made after the start that undo or fix it (a revert, a hotfix of its version).
+    pub remedied_by: Vec<String>,
+    /// The responders stated another cause after everything said or done about this change
+    /// ("rolled back 1.42, still 0 deliveries … found it: ENOSPC"), so that counts for less.
+    pub superseded: bool,
     /// Human messages that say its service was failing (for a change on another service).
     pub upstream_by: Vec<String>,
     /// One of them says that service undid something.
@@ -48,6 +57,7 @@ impl Candidate<'_> {
         for id in self
             .rolled_back_by
             .iter()
+            .chain(&self.remedied_by)
             .chain(&self.named_by)
             .chain(&self.upstream_by)
         {
@@ -107,6 +117,11 @@ pub struct Context<'r> {
     pub depends_on: &'r [String],
     /// A cause that is not a change has strong support, so a change nobody points at weighs less.
     pub explained_otherwise: bool,
+    /// A responder said no change of ours caused it: a change nobody points at weighs less still.
+    pub no_change_stated: bool,
+    /// When the responders last stated a cause that is not a change (strongly enough to explain
+    /// the incident), ms: what was said of a change before that is superseded.
+    pub other_cause_stated_at: Option<Millis>,
 }
 
 /// What the responders say about another service.
@@ -124,12 +139,22 @@ pub fn score<'a>(cx: &Context<'_>, changes: &'a [Change]) -> Vec<Candidate<'a>> 
         .iter()
         .filter(|c| c.at <= cx.start && c.production)
         .collect();
-    let named: Vec<BTreeSet<u32>> = before.iter().map(|c| index.naming(c)).collect();
+    let named: Vec<BTreeSet<u32>> = before
+        .iter()
+        .map(|c| index.naming_among(c, &before))
+        .collect();
     let said = Said::read(cx.human, &named);
+    let after: Vec<&Change> = changes.iter().filter(|c| c.at > cx.start).collect();
     before
         .iter()
         .zip(&named)
-        .map(|(c, by)| candidate(cx, c, &words_about(cx, c, &before, &said, by)))
+        .map(|(c, by)| {
+            let mut w = words_about(cx, c, &before, &said, by);
+            let fixes: Vec<&&Change> = after.iter().filter(|r| remedies(r, c, &before)).collect();
+            w.remedied_by = fixes.iter().map(|r| r.evidence_id()).collect();
+            w.remedied_at = fixes.iter().map(|r| r.at).max();
+            candidate(cx, c, &w)
+        })
         .collect()
 }
 
@@ -146,6 +171,8 @@ struct Said {
     last_named: Option<u32>,
     /// Undoes, and it or the next two messages say nothing got better.
     undone_in_vain: bool,
+    /// Owns up to a change ("my bad").
+    admits: bool,
 }
 
 impl Said {
@@ -156,7 +183,7 @@ impl Said {
             .iter()
             .enumerate()
             .map(|(i, e)| {
-                let dismisses = reading::dismisses(&e.text);
+                let dismisses = reading::dismisses(&e.text) || reading::exonerates(&e.text);
                 let hedged = reading::hedged(&e.text);
                 let undoes = reading::undoes(&e.text) && !dismisses && !hedged;
                 Said {
@@ -167,6 +194,7 @@ impl Said {
                     names_a_change: names(i as u32),
                     last_named: (0..i as u32).rev().take(3).find(|&j| names(j)),
                     undone_in_vain: undoes && no_better[i..].iter().take(3).any(|b| *b),
+                    admits: reading::admits_fault(&e.text),
                 }
             })
             .collect()
@@ -206,8 +234,12 @@ fn words_about(
             && (i > 0 && by.contains(&(i - 1)) && m.refers_back
                 || (0..i).rev().take(3).any(|j| by.contains(&j)) && mentions_kind(text, c.kind)
                 || m.undoes && m.last_named.is_some_and(|j| by.contains(&j)));
-        let loose =
-            other && (m.dismisses || m.undoes) && loosely_names(text, c, before, m.dismisses);
+        // Ruling out spreads by a loose word only when nothing named just before is its subject.
+        let loose = other
+            && (m.dismisses && m.last_named.is_none() || m.undoes)
+            && loosely_names(text, c, before, m.dismisses);
+        // "my bad" owns the change named just before.
+        let admitted = other && m.admits && m.last_named.is_some_and(|j| by.contains(&j));
         // "their release" of another service is not this service's release.
         let about_other_service = cx
             .upstream
@@ -224,15 +256,42 @@ fn words_about(
             && artifact
                 .as_ref()
                 .is_some_and(|a| text.to_lowercase().contains(a));
-        if !(names_it || pointed_back || loose || of_kind || of_artifact) {
+        if !(names_it || pointed_back || loose || of_kind || of_artifact || admitted) {
             continue;
         }
         let id = e.evidence_id.clone();
-        if m.dismisses || m.undone_in_vain {
+        // "2.2.0 went out 7:08 but this is dns": named only before a "but" that says what it is
+        // instead, it is set aside.
+        let set_aside = names_it && !m.undoes && {
+            let lower = text.to_lowercase();
+            lower
+                .split_once(" but ")
+                .is_some_and(|(before_but, after_but)| {
+                    names(before_but, c) && !names(after_but, c) && reading::says_instead(after_but)
+                })
+        };
+        // A message that names the change rules it out only in a clause that names it ("the
+        // outage was the LB; bnpl + fraud deploy not involved" rules out only those two).
+        // A ruling-out clause that names no change is about the message's subject.
+        let dismisses = set_aside
+            || m.dismisses
+                && reading::clauses(text).iter().any(|cl| {
+                    let about = |o: &Change| names(cl, o) || loosely_names(cl, o, before, true);
+                    let names_other = before.iter().any(|o| o.id != c.id && about(o));
+                    (reading::dismisses(cl) || reading::exonerates(cl))
+                        && (about(c)
+                            || !names_other
+                                && (names_it
+                                    || loose
+                                    || reading::refers_back(cl)
+                                    || mentions_kind(cl, c.kind)
+                                    || !(pointed_back || of_kind || of_artifact)))
+                });
+        if dismisses || m.undone_in_vain {
             w.dismissed_by.push(id);
-        } else if m.undoes {
+        } else if m.undoes && !m.hedged {
             w.rolled_back_by.push(id);
-        } else if names_it && !m.hedged {
+        } else if (names_it || admitted) && !m.hedged {
             w.named_by.push(id);
         }
     }
@@ -251,6 +310,8 @@ struct Words {
     named_by: Vec<String>,
     rolled_back_by: Vec<String>,
     dismissed_by: Vec<String>,
+    remedied_by: Vec<String>,
+    remedied_at: Option<Millis>,
 }
 
 fn candidate<'a>(cx: &Context<'_>, c: &'a Change, w: &Words) -> Candidate<'a> {
@@ -259,18 +320,22 @@ fn candidate<'a>(cx: &Context<'_>, c: &'a Change, w: &Words) -> Candidate<'a> {
     let same_service = c.service == service;
     let routine = is_routine(&c.summary);
     // A change a responder ruled out (and nobody undid or named again after) is not "named".
-    let last_dismissal = w.dismissed_by.last();
-    let named_after = w
-        .named_by
-        .iter()
-        .any(|n| last_dismissal.is_some_and(|d| position(cx, n) > position(cx, d)));
-    let dismissed = last_dismissal.is_some() && w.rolled_back_by.is_empty() && !named_after;
+    // An undo ruled out after it ("rolled back, still failing. not the deploy") counts for nothing;
+    // ruling out followed by an undo or a naming is overturned.
+    let last_dismissal = w.dismissed_by.last().map(|d| position(cx, d));
+    let after_dismissal = |ids: &[String]| {
+        ids.iter()
+            .any(|n| last_dismissal.is_some_and(|d| position(cx, n) > d))
+    };
+    let dismissed = last_dismissal.is_some()
+        && !after_dismissal(&w.rolled_back_by)
+        && !after_dismissal(&w.named_by);
     let named_by = if dismissed {
         vec![]
     } else {
         w.named_by.clone()
     };
-    let undone = !w.rolled_back_by.is_empty();
+    let undone = !w.rolled_back_by.is_empty() && !dismissed;
     let up = cx.upstream.get(&c.service).filter(|_| !same_service);
     let upstream_evidence = up.map_or(0.0, |u| {
         0.2 + 0.1 * (u.evidence.len().min(3) as f64 - 1.0) + if u.undone { 0.2 } else { 0.0 }
@@ -291,8 +356,48 @@ fn candidate<'a>(cx: &Context<'_>, c: &'a Change, w: &Words) -> Candidate<'a> {
     let recency = (-minutes_before / RECENCY_TAU_MIN).exp();
     let kind = kind_weight(c.kind) * if routine { 0.3 } else { 1.0 };
     let mut prior = W_PLACE * place + W_RECENCY * recency + W_KIND * kind;
-    let direct = undone || !named_by.is_empty() || upstream_evidence > 0.0;
-    if cx.explained_otherwise && !direct {
+    let remedied = !w.remedied_by.is_empty() && !dismissed;
+    // The last thing said or done for this change, against the last statement of another cause.
+    let said_at = |ids: &[String]| {
+        cx.human
+            .iter()
+            .filter(|e| ids.contains(&e.evidence_id))
+            .map(|e| e.at)
+            .max()
+    };
+    let first_said_at = |ids: &[String]| {
+        cx.human
+            .iter()
+            .filter(|e| ids.contains(&e.evidence_id))
+            .map(|e| e.at)
+            .min()
+    };
+    let upstream_said: Vec<String> = cx
+        .upstream
+        .get(&c.service)
+        .filter(|_| c.service != cx.service)
+        .map(|u| u.evidence.clone())
+        .unwrap_or_default();
+    let first_support = [
+        first_said_at(&w.rolled_back_by),
+        first_said_at(&named_by),
+        first_said_at(&upstream_said),
+        w.remedied_at.filter(|_| remedied),
+    ]
+    .into_iter()
+    .flatten()
+    .min();
+    // Another cause stated after the change first came up supersedes it, unless a responder
+    // undid the change after that statement (then the statement was the dead end).
+    let superseded = match (first_support, cx.other_cause_stated_at) {
+        (Some(s), Some(o)) => o > s && said_at(&w.rolled_back_by).is_none_or(|u| u < o),
+        _ => false,
+    };
+    let direct =
+        (undone || remedied || !named_by.is_empty() || upstream_evidence > 0.0) && !superseded;
+    if cx.no_change_stated && !direct {
+        prior *= 0.4;
+    } else if cx.explained_otherwise && !direct {
         prior *= 0.6;
     }
     let evidence = if undone {
@@ -301,6 +406,18 @@ fn candidate<'a>(cx: &Context<'_>, c: &'a Change, w: &Words) -> Candidate<'a> {
         W_NAMED + 0.05 * (named_by.len().min(3) - 1) as f64
     } else {
         0.0
+    } + if remedied { W_REMEDIED } else { 0.0 };
+    // Its service failing under ours counts for less too once another cause was stated after,
+    // unless that service undid something.
+    let upstream_evidence = if superseded && !up.is_some_and(|u| u.undone) {
+        upstream_evidence * SUPERSEDED
+    } else {
+        upstream_evidence
+    };
+    let evidence = if superseded {
+        evidence * SUPERSEDED
+    } else {
+        evidence
     } - if dismissed { W_DISMISSED } else { 0.0 }
         + upstream_evidence;
     let score = prior + evidence;
@@ -313,6 +430,7 @@ fn candidate<'a>(cx: &Context<'_>, c: &'a Change, w: &Words) -> Candidate<'a> {
         routine,
         w,
         dismissed,
+        superseded,
         &upstream_by,
     );
     let kind = match &c.lineage {
@@ -329,6 +447,8 @@ fn candidate<'a>(cx: &Context<'_>, c: &'a Change, w: &Words) -> Candidate<'a> {
         same_service,
         named_by,
         rolled_back_by: w.rolled_back_by.clone(),
+        remedied_by: w.remedied_by.clone(),
+        superseded,
         upstream_undone: up.is_some_and(|u| u.undone),
         upstream_by,
         routine,
@@ -353,6 +473,7 @@ fn reasons(
     routine: bool,
     w: &Words,
     dismissed: bool,
+    superseded: bool,
     upstream_by: &[String],
 ) -> Vec<String> {
     let service = cx.service;
@@ -387,8 +508,17 @@ fn reasons(
             w.rolled_back_by.join(", ")
         ));
     }
+    if !w.remedied_by.is_empty() {
+        reasons.push(format!(
+            "a later change undoes or fixes it ({})",
+            w.remedied_by.join(", ")
+        ));
+    }
     if !w.named_by.is_empty() && !dismissed {
         reasons.push(format!("a responder names it ({})", w.named_by.join(", ")));
+    }
+    if superseded {
+        reasons.push("the responders stated another cause after it".into());
     }
     if dismissed {
         reasons.push(format!(
