@@ -63,7 +63,13 @@ pub struct Incident<'a> {
 
 /// Ranks the causes of the incident, best first.
 pub fn rank<'a>(inc: &Incident<'a>) -> Vec<Cause<'a>> {
-    let human: Vec<&TimelineEntry> = inc.timeline.iter().filter(|e| is_human(&e.kind)).collect();
+    // The responders' words: notes and messages, and a remark a resolution carries ("Resolved by
+    // Marcus. Root cause: the spool volume filled up").
+    let human: Vec<&TimelineEntry> = inc
+        .timeline
+        .iter()
+        .filter(|e| is_human(&e.kind) || reading::carries_remark(&e.text))
+        .collect();
     let claims = claims(&human, &remedial(inc));
     let upstream = upstream(inc, &human);
     let no_change = human.iter().any(|e| reading::no_change_stated(&e.text));
