@@ -157,6 +157,48 @@ async fn unsigned_forged_and_stale_commands_are_refused_and_ssl_check_passes() {
 }
 
 #[tokio::test]
+async fn a_replayed_command_is_acknowledged_and_not_run_again() {
+    let app = slack_app().await;
+    for id in ["PRPL1", "PRPL2"] {
+        let body = pd_event(
+            &format!("{id}-T"),
+            "incident.triggered",
+            id,
+            "triggered",
+            "2026-10-03T10:00:00Z",
+        );
+        assert_eq!(
+            app.post_pagerduty(&body).await.status(),
+            StatusCode::ACCEPTED
+        );
+    }
+    let body = form("link PRPL1", "");
+    let ts = now_secs();
+    let sig = sign_slack(SLACK_SECRET, ts, body.as_bytes());
+    let first: Value = post_command(&app, &body, ts, Some(sig.clone()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(all_text(&first).contains("Linked"), "{first}");
+    // Another command moves the channel; the first, replayed with its signature, changes nothing.
+    command(&app, "link PRPL2", "").await;
+    let r = post_command(&app, &body, ts, Some(sig)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let replay: Value = r.json().await.unwrap();
+    assert!(all_text(&replay).contains("already received"), "{replay}");
+    assert_eq!(
+        app.store
+            .incident_for_channel("C0INCIDENT1")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("PRPL2")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn similar_answers_with_why_and_what_fixed_it_in_block_kit() {
     let app = slack_app().await;
     app.import_history().await;

@@ -1009,6 +1009,15 @@ async fn on_loopback_without_a_token_the_pages_are_open_and_record_local() {
         rebound.get("/incidents").await.status,
         StatusCode::FORBIDDEN
     );
+    // The open API asks the same of the Host: loopback names pass, another site's is refused
+    // with a JSON error saying why.
+    let api = rebound.get("/api/incidents").await;
+    assert_eq!(api.status, StatusCode::FORBIDDEN, "{}", api.body);
+    assert!(api.body.contains("Host header"), "{}", api.body);
+    assert_eq!(
+        Visitor::new(&app).get("/api/incidents").await.status,
+        StatusCode::OK
+    );
     assert_eq!(
         v.get("/login").await.status,
         StatusCode::SEE_OTHER,

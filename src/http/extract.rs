@@ -74,14 +74,19 @@ fn authorization(parts: &Parts) -> Option<&str> {
 }
 
 /// Guard for `/api/*`: the API token when one is configured. Without one the service only
-/// listens on loopback (start-up refuses anything else), so the API is open to this machine.
+/// listens on loopback (start-up refuses anything else), so the API is open to this machine, when
+/// the request names it as its Host (a loopback name or the base URL's): another site's page whose
+/// name was re-pointed here (DNS rebinding) gets 403.
 pub struct ApiAuth;
 
 impl FromRequestParts<AppState> for ApiAuth {
     type Rejection = Error;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         match &state.config.api_token {
-            None => Ok(ApiAuth),
+            None if crate::http::host::host_allowed(state, &parts.headers) => Ok(ApiAuth),
+            None => Err(Error::Forbidden(
+                "the Host header names another site: without POSTMORTEM_API_TOKEN the API answers only requests sent to a loopback name or POSTMORTEM_BASE_URL's host".into(),
+            )),
             Some(token) if bearer_matches(token, authorization(parts)) => Ok(ApiAuth),
             Some(_) => Err(Error::Unauthorized(
                 "missing or wrong bearer token (Authorization: Bearer <POSTMORTEM_API_TOKEN>)"

@@ -4,6 +4,7 @@ pub mod error;
 pub mod extract;
 pub mod families;
 mod health;
+pub(crate) mod host;
 mod incidents;
 mod jobs;
 pub mod openapi;

@@ -238,6 +238,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "lineage_every_event",
         include_str!("../../migrations/sqlite/0010_lineage_every_event.sql"),
     ),
+    (
+        11,
+        "slack_command_deliveries",
+        include_str!("../../migrations/sqlite/0011_slack_command_deliveries.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -289,6 +294,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         10,
         "lineage_every_event",
         include_str!("../../migrations/postgres/0010_lineage_every_event.sql"),
+    ),
+    (
+        11,
+        "slack_command_deliveries",
+        include_str!("../../migrations/postgres/0011_slack_command_deliveries.sql"),
     ),
 ];
 

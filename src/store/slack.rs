@@ -6,6 +6,26 @@ use super::{Result, Store};
 use crate::domain::now_millis;
 
 impl Store {
+    /// Records a Slack command by its signature (`v0=…`, unique to its body and timestamp); true
+    /// the first time, false for a replay. Signatures older than ten minutes (twice Slack's
+    /// 300 s window, past which a replay is refused as stale anyway) are forgotten.
+    pub async fn first_slack_command(&self, signature: &str) -> Result<bool> {
+        let now = now_millis();
+        sqlx::query("DELETE FROM slack_command_deliveries WHERE received_at < $1")
+            .bind(now - 600_000)
+            .execute(self.pool())
+            .await?;
+        let done = sqlx::query(
+            "INSERT INTO slack_command_deliveries (signature, received_at) VALUES ($1, $2) \
+             ON CONFLICT (signature) DO NOTHING",
+        )
+        .bind(signature)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Links `channel` to `incident` (a channel follows one incident; linking again moves it).
     pub async fn link_channel(
         &self,

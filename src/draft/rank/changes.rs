@@ -357,21 +357,16 @@ fn candidate<'a>(cx: &Context<'_>, c: &'a Change, w: &Words) -> Candidate<'a> {
     let kind = kind_weight(c.kind) * if routine { 0.3 } else { 1.0 };
     let mut prior = W_PLACE * place + W_RECENCY * recency + W_KIND * kind;
     let remedied = !w.remedied_by.is_empty() && !dismissed;
-    // The last thing said or done for this change, against the last statement of another cause.
-    let said_at = |ids: &[String]| {
+    // When the messages `ids` were sent: the first and the last.
+    let times = |ids: &[String]| -> Vec<Millis> {
         cx.human
             .iter()
             .filter(|e| ids.contains(&e.evidence_id))
             .map(|e| e.at)
-            .max()
+            .collect()
     };
-    let first_said_at = |ids: &[String]| {
-        cx.human
-            .iter()
-            .filter(|e| ids.contains(&e.evidence_id))
-            .map(|e| e.at)
-            .min()
-    };
+    let said_at = |ids: &[String]| times(ids).into_iter().max();
+    let first_said_at = |ids: &[String]| times(ids).into_iter().min();
     let upstream_said: Vec<String> = cx
         .upstream
         .get(&c.service)

@@ -447,6 +447,16 @@ mod tests {
         })
     }
 
+    /// No change is called the cause at even odds or more.
+    fn assert_no_change_blamed(r: &[Cause]) {
+        assert!(
+            r.iter()
+                .filter(|c| c.kind.is_change())
+                .all(|c| c.confidence < 0.5),
+            "{r:#?}"
+        );
+    }
+
     fn harmless() -> Change {
         change(
             "deploy-1",
@@ -467,12 +477,7 @@ mod tests {
         let r = ranked(&changes, &tl);
         assert_eq!(r[0].kind, HypothesisKind::External);
         assert!(r[0].evidence_ids().contains(&"slack:C1:5".to_string()));
-        assert!(
-            r.iter()
-                .filter(|c| c.kind.is_change())
-                .all(|c| c.confidence < 0.5),
-            "{r:#?}"
-        );
+        assert_no_change_blamed(&r);
     }
 
     #[test]
@@ -560,12 +565,7 @@ mod tests {
         ];
         let r = ranked(&changes, &tl);
         assert_eq!(r[0].kind, HypothesisKind::Expiry, "{r:#?}");
-        assert!(
-            r.iter()
-                .filter(|c| c.kind.is_change())
-                .all(|c| c.confidence < 0.5),
-            "{r:#?}"
-        );
+        assert_no_change_blamed(&r);
     }
 
     #[test]
@@ -614,7 +614,7 @@ mod tests {
         ];
         let r = ranked(&changes, &tl);
         assert!(!r[0].kind.is_change(), "{r:#?}");
-        assert!(r.iter().all(|c| !c.kind.is_change() || c.confidence < 0.5));
+        assert_no_change_blamed(&r);
     }
 
     #[test]

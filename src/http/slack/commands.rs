@@ -54,6 +54,24 @@ pub(super) async fn command(
     if form.ssl_check.as_deref() == Some("1") {
         return Ok(axum::http::StatusCode::OK.into_response());
     }
+    // A replay of a command already acted on (the same signature) is acknowledged, not redone.
+    let signature = raw
+        .headers
+        .get("x-slack-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !state.store.first_slack_command(signature).await? {
+        state
+            .metrics
+            .webhooks
+            .with_label_values(&["slack_command", "duplicate"])
+            .inc();
+        return Ok(Json(ephemeral(
+            "This command was already received; it was not run again.",
+            vec![],
+        ))
+        .into_response());
+    }
     let text = form.text.trim();
     let (sub, rest) = text
         .split_once(char::is_whitespace)

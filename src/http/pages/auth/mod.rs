@@ -25,6 +25,7 @@ use crate::domain::now_millis;
 use crate::http::AppState;
 use crate::http::error::Error;
 use crate::http::extract::read_body;
+use crate::http::host::{base_host, host_allowed, url_host};
 use crate::store::sessions::WebSession;
 
 mod login;
@@ -200,47 +201,6 @@ async fn identify(
     Ok(Some((user, Some(set))))
 }
 
-/// Without an API token the pages are open on loopback; a page on another site whose name was
-/// re-pointed at this machine (DNS rebinding) must not read them, so the Host must be loopback
-/// or the base URL's.
-fn host_allowed(state: &AppState, headers: &HeaderMap) -> bool {
-    if state.config.api_token.is_some() {
-        return true;
-    }
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
-        return true;
-    };
-    let name = strip_port(host).to_ascii_lowercase();
-    let loopback = name == "localhost"
-        || name
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    loopback || base_host(state).is_some_and(|b| strip_port(&b).eq_ignore_ascii_case(&name))
-}
-
-fn strip_port(host: &str) -> &str {
-    if host.starts_with('[') {
-        return host
-            .split_once(']')
-            .map(|(h, _)| &host[..h.len() + 1])
-            .unwrap_or(host);
-    }
-    host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
-}
-
-/// `host[:port]` of a URL.
-fn url_host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    Some(rest[..end].to_ascii_lowercase())
-}
-
-fn base_host(state: &AppState) -> Option<String> {
-    url_host(&state.config.base_url)
-}
-
 /// A POST's Origin (else Referer), when the browser sends one, must be this service: the host
 /// the request was sent to, or the base URL's.
 fn origin_allowed(state: &AppState, headers: &HeaderMap) -> Result<(), Error> {
@@ -351,25 +311,4 @@ async fn guard(state: &AppState, req: Request) -> Result<(Request, Option<String
     }
     req.extensions_mut().insert(user);
     Ok((req, set_cookie))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hosts_and_ports_are_read_from_urls_and_host_headers() {
-        assert_eq!(
-            url_host("https://pm.example.com/x").as_deref(),
-            Some("pm.example.com")
-        );
-        assert_eq!(
-            url_host("http://127.0.0.1:8080").as_deref(),
-            Some("127.0.0.1:8080")
-        );
-        assert_eq!(url_host("null"), None);
-        assert_eq!(strip_port("127.0.0.1:8080"), "127.0.0.1");
-        assert_eq!(strip_port("[::1]:8080"), "[::1]");
-        assert_eq!(strip_port("localhost"), "localhost");
-    }
 }
