@@ -355,3 +355,94 @@ fn serve_says_what_is_configured_in_plain_or_json_logs() {
         }
     }
 }
+
+/// A client that opens connections and never finishes its headers is cut off at the header-read
+/// deadline, while others are served; with more such connections than the connection cap the
+/// server still answers once they are cut; and one that never sends anything cannot keep SIGTERM
+/// from ending the process past the shutdown deadline.
+#[tokio::test]
+async fn half_open_connections_are_cut_off_and_cannot_hold_up_shutdown() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("postmortem.toml");
+    std::fs::write(
+        &config,
+        "header_read_timeout_secs = 1\nmax_connections = 4\nshutdown_grace_secs = 1\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let db = format!("sqlite://{}/half-open.db", dir.path().display());
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &db)
+        .env("POSTMORTEM_CONFIG", &config)
+        .env("POSTMORTEM_LISTEN", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let base = format!("http://127.0.0.1:{port}");
+    postmortem::app::startup::install_crypto_provider();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    wait_healthy(&http, &base).await;
+
+    // Eight connections (twice the cap) that stop half-way through their headers.
+    let stalled: Vec<std::net::TcpStream> = (0..8)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    let started = Instant::now();
+    let cut = tokio::task::spawn_blocking(move || {
+        stalled.into_iter().all(|mut s| {
+            s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            let mut buf = [0u8; 256];
+            // Closed (0 bytes) or answered 408, but never left hanging.
+            match s.read(&mut buf) {
+                Ok(0) => true,
+                Ok(n) => String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 408"),
+                Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+            }
+        })
+    })
+    .await
+    .unwrap();
+    assert!(cut, "a stalled connection was kept open");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    // The server answers the next client as before.
+    let r = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // A connection that sends nothing, then SIGTERM: the process ends by the grace deadline.
+    let _silent = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "SIGTERM did not end the server");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -2,6 +2,7 @@
 //! telemetry. The top of the house: it wires every other room together.
 
 pub mod schedule;
+pub mod serve;
 pub mod startup;
 pub mod telemetry;
 pub mod worker;

@@ -137,9 +137,13 @@ impl Application {
             "listening"
         );
         let store = state.store.clone();
-        axum::serve(self.listener, http::router(state))
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-            .await?;
+        let limits = crate::app::serve::Limits {
+            header_read_timeout: Duration::from_secs(state.config.header_read_timeout_secs),
+            max_connections: state.config.max_connections as usize,
+            shutdown_grace: Duration::from_secs(state.config.shutdown_grace_secs),
+        };
+        crate::app::serve::serve(self.listener, http::router(state), limits, shutdown.clone())
+            .await;
         shutdown.cancel();
         let _ = worker.await;
         let _ = schedule.await;

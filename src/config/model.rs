@@ -107,6 +107,20 @@ settings! {
         /// How long a claimed job is leased before another worker may take it over, in seconds.
         job_lease_secs: u64 = 120
             => file_only(SECONDS),
+        /// How long a client may take to send a request's headers, in seconds; a connection that
+        /// has not finished them by then is closed.
+        header_read_timeout_secs: u64 = 10
+            => file_only("a whole number of seconds between 1 and 600")
+                .check(Check::Between(1.0, 600.0)),
+        /// Connections served at once; the next waits in the kernel's backlog until one closes.
+        max_connections: u64 = 1024
+            => file_only("a whole number between 1 and 100000")
+                .check(Check::Between(1.0, 100000.0)),
+        /// On SIGTERM, how long requests in flight may finish before their connections are
+        /// dropped, in seconds.
+        shutdown_grace_secs: u64 = 30
+            => file_only("a whole number of seconds between 0 and 3600")
+                .check(Check::Between(0.0, 3600.0)),
         /// The request header a trusted reverse proxy sets to the signed-in user (`X-Forwarded-User`);
         /// the web pages believe it only when this is set.
         auth_proxy_header: Option<String> = None
