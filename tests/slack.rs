@@ -73,6 +73,11 @@ fn all_text(v: &Value) -> String {
 }
 
 /// An in-process stand-in for Slack's response_url: keeps what is posted.
+/// The incident the test channel is linked to.
+async fn linked_incident(app: &TestApp) -> Option<String> {
+    app.store.incident_for_channel("C0INCIDENT1").await.unwrap()
+}
+
 async fn response_sink() -> (String, Arc<Mutex<Vec<Value>>>) {
     let got: Arc<Mutex<Vec<Value>>> = Arc::default();
     let sink = got.clone();
@@ -187,14 +192,7 @@ async fn a_replayed_command_is_acknowledged_and_not_run_again() {
     assert_eq!(r.status(), StatusCode::OK);
     let replay: Value = r.json().await.unwrap();
     assert!(all_text(&replay).contains("already received"), "{replay}");
-    assert_eq!(
-        app.store
-            .incident_for_channel("C0INCIDENT1")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("PRPL2")
-    );
+    assert_eq!(linked_incident(&app).await.as_deref(), Some("PRPL2"));
     app.stop().await;
 }
 
@@ -289,14 +287,7 @@ async fn draft_queues_a_redraft_and_reports_back_and_link_links_the_channel() {
         all_text(&linked).contains("Linked #inc-payments to `PSLK1`"),
         "{linked}"
     );
-    assert_eq!(
-        app.store
-            .incident_for_channel("C0INCIDENT1")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("PSLK1")
-    );
+    assert_eq!(linked_incident(&app).await.as_deref(), Some("PSLK1"));
     let bad = command(&app, "link", &url).await;
     assert!(all_text(&bad).contains("Which incident?"));
     // In the linked channel, `similar` alone means its incident.

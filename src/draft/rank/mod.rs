@@ -457,6 +457,17 @@ mod tests {
         );
     }
 
+    /// A routine release on the service 5 min before the start.
+    fn weekly_release() -> Change {
+        change(
+            "deploy-2",
+            "checkout",
+            ChangeKind::Deploy,
+            "Weekly release",
+            5,
+        )
+    }
+
     fn harmless() -> Change {
         change(
             "deploy-1",
@@ -512,13 +523,7 @@ mod tests {
                 "Enable new-checkout-flow for 50% of EU users",
                 40,
             ),
-            change(
-                "deploy-2",
-                "checkout",
-                ChangeKind::Deploy,
-                "Weekly release",
-                5,
-            ),
+            weekly_release(),
         ];
         let tl = [said(8, "turned new-checkout-flow off, errors gone")];
         let r = ranked(&changes, &tl);
@@ -586,13 +591,7 @@ mod tests {
                 "push batch size 500 -> 5000",
                 40,
             ),
-            change(
-                "deploy-2",
-                "checkout",
-                ChangeKind::Deploy,
-                "Weekly release",
-                5,
-            ),
+            weekly_release(),
             revert,
         ];
         let tl = [said(3, "push errors everywhere")];
