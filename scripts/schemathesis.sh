@@ -14,6 +14,11 @@ BIN="${CARGO_TARGET_DIR:-target}/release/postmortem"
 "$BIN" serve & PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$TMP"' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+# The document itself must be valid OpenAPI (openapi-spec-validator, when installed beside).
+if "${PYTHON:-python3}" -c "import openapi_spec_validator" 2>/dev/null; then
+  curl -sf "http://127.0.0.1:$PORT/openapi.json" > "$TMP/openapi.json"
+  "${PYTHON:-python3}" -m openapi_spec_validator "$TMP/openapi.json"
+fi
 # The module, not a PATH lookup that pyenv may not have rehashed; PYTHON may name a venv's python.
 ST="${PYTHON:-python3} -m schemathesis.cli"
 $ST run "http://127.0.0.1:$PORT/openapi.json" \

@@ -52,9 +52,16 @@ async fn the_openapi_document_lists_every_route_and_nothing_else() {
     let doc: serde_json::Value = r.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let mut documented: Vec<(String, String)> = Vec::new();
+    // Client generators and validators need every operationId once.
+    let mut operation_ids = std::collections::BTreeSet::new();
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
             documented.push((method.clone(), path.clone()));
+            let id = op["operationId"].as_str().unwrap_or_default().to_string();
+            assert!(
+                operation_ids.insert(id.clone()),
+                "operationId {id:?} of {method} {path} repeats"
+            );
             if path.starts_with("/api/") && path != "/api/v1/lineage" {
                 assert_eq!(
                     op["security"][0]["api_token"],

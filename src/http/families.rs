@@ -30,7 +30,7 @@ struct FamiliesQuery {
     retired: Option<bool>,
 }
 
-#[utoipa::path(get, path = "/api/families", tag = "families", params(("retired" = Option<bool>, Query, description = "also list retired families")), responses((status = 200, description = "Incident families, largest first: id (stable across runs), label, size, incident_ids, top_terms, representatives, typical_causes", body = Object), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
+#[utoipa::path(get, operation_id = "listFamilies", path = "/api/families", tag = "families", params(("retired" = Option<bool>, Query, description = "also list retired families")), responses((status = 200, description = "Incident families, largest first: id (stable across runs), label, size, incident_ids, top_terms, representatives, typical_causes", body = Object), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
 async fn list(
     _: ApiAuth,
     State(state): State<AppState>,

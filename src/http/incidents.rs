@@ -51,7 +51,7 @@ fn parse_cursor(c: &str) -> Result<(i64, String)> {
     Ok((at, id.to_string()))
 }
 
-#[utoipa::path(get, path = "/api/incidents", tag = "incidents", params(("service" = Option<String>, Query), ("status" = Option<String>, Query, description = "triggered, acknowledged or resolved"), ("since" = Option<String>, Query, description = "RFC 3339"), ("until" = Option<String>, Query, description = "RFC 3339"), ("limit" = Option<i64>, Query, description = "1-500"), ("cursor" = Option<String>, Query)), responses((status = 200, description = "Incidents, newest first", body = Object), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
+#[utoipa::path(get, operation_id = "listIncidents", path = "/api/incidents", tag = "incidents", params(("service" = Option<String>, Query), ("status" = Option<String>, Query, description = "triggered, acknowledged or resolved"), ("since" = Option<String>, Query, description = "RFC 3339"), ("until" = Option<String>, Query, description = "RFC 3339"), ("limit" = Option<i64>, Query, description = "1-500"), ("cursor" = Option<String>, Query)), responses((status = 200, description = "Incidents, newest first", body = Object), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
 async fn list(
     _: ApiAuth,
     State(state): State<AppState>,
@@ -87,7 +87,7 @@ async fn list(
     ))
 }
 
-#[utoipa::path(get, path = "/api/incidents/{id}", tag = "incidents", params(("id" = String, Path)), responses((status = 200, description = "The incident", body = Object), (status = 404, description = "No such incident", body = ErrorBody), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
+#[utoipa::path(get, operation_id = "getIncident", path = "/api/incidents/{id}", tag = "incidents", params(("id" = String, Path)), responses((status = 200, description = "The incident", body = Object), (status = 404, description = "No such incident", body = ErrorBody), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
 async fn one(
     _: ApiAuth,
     State(state): State<AppState>,

@@ -26,7 +26,7 @@ struct JobsQuery {
     limit: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/jobs", tag = "jobs", params(("state" = Option<String>, Query), ("incident_id" = Option<String>, Query), ("limit" = Option<i64>, Query)), responses((status = 200, description = "Jobs, newest first", body = Object), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
+#[utoipa::path(get, operation_id = "listJobs", path = "/api/jobs", tag = "jobs", params(("state" = Option<String>, Query), ("incident_id" = Option<String>, Query), ("limit" = Option<i64>, Query)), responses((status = 200, description = "Jobs, newest first", body = Object), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
 async fn list(
     _: ApiAuth,
     State(state): State<AppState>,
@@ -47,7 +47,7 @@ async fn list(
     Ok(Json(json!({ "jobs": jobs })))
 }
 
-#[utoipa::path(get, path = "/api/jobs/{id}", tag = "jobs", params(("id" = String, Path)), responses((status = 200, description = "The job", body = Object), (status = 404, description = "No such job", body = ErrorBody), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
+#[utoipa::path(get, operation_id = "getJob", path = "/api/jobs/{id}", tag = "jobs", params(("id" = String, Path)), responses((status = 200, description = "The job", body = Object), (status = 404, description = "No such job", body = ErrorBody), (status = 400, description = "Bad input", body = ErrorBody), (status = 401, description = "Missing or wrong token", body = ErrorBody)), security(("api_token" = [])))]
 async fn one(
     _: ApiAuth,
     State(state): State<AppState>,
