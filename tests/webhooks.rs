@@ -436,4 +436,17 @@ async fn every_documented_pagerduty_event_type_reads_as_what_happened() {
         assert!(text.contains(want), "{name}: {text:?} should say {want:?}");
         assert!(!text.contains("incident."), "{name}: {text:?}");
     }
+    // The draft reads as prose: one status update is "a status update", not "1 status update(s)".
+    app.wait_for_postmortem("PGR0VU2").await;
+    let md = app
+        .get("/api/incidents/PGR0VU2/postmortem?format=markdown")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        md.contains("Stakeholders were kept informed with a status update."),
+        "{md}"
+    );
+    assert!(!md.contains("(s)"), "{md}");
 }

@@ -391,10 +391,10 @@ pub(super) fn response(
     let updates = entries(b, |e| e.kind == "status_update");
     if !updates.is_empty() {
         well.push(Finding::new(
-            format!(
-                "Stakeholders were kept informed with {} status update(s).",
-                updates.len()
-            ),
+            match updates.len() {
+                1 => "Stakeholders were kept informed with a status update.".to_string(),
+                n => format!("Stakeholders were kept informed with {n} status updates."),
+            },
             updates,
         ));
     }
@@ -402,8 +402,8 @@ pub(super) fn response(
     if !reopens.is_empty() {
         poorly.push(Finding::new(
             format!(
-                "The incident was resolved too early and reopened {} time(s).",
-                reopens.len()
+                "The incident was resolved too early and reopened {}.",
+                times(reopens.len())
             ),
             reopens,
         ));
@@ -411,9 +411,18 @@ pub(super) fn response(
     let escalations = entries(b, |e| e.kind == "escalated");
     if !escalations.is_empty() {
         poorly.push(Finding::new(
-            format!("The page escalated {} time(s).", escalations.len()),
+            format!("The page escalated {}.", times(escalations.len())),
             escalations,
         ));
     }
     (well, poorly)
+}
+
+/// "once", "twice", "3 times".
+fn times(n: usize) -> String {
+    match n {
+        1 => "once".into(),
+        2 => "twice".into(),
+        n => format!("{n} times"),
+    }
 }
