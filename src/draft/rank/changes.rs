@@ -143,7 +143,7 @@ pub fn score<'a>(cx: &Context<'_>, changes: &'a [Change]) -> Vec<Candidate<'a>> 
         .iter()
         .map(|c| index.naming_among(c, &before))
         .collect();
-    let said = Said::read(cx.human, &named);
+    let said = Said::read(cx.human, &named, &before);
     let after: Vec<&Change> = changes.iter().filter(|c| c.at > cx.start).collect();
     before
         .iter()
@@ -173,10 +173,13 @@ struct Said {
     undone_in_vain: bool,
     /// Owns up to a change ("my bad").
     admits: bool,
+    /// Its clauses that rule out or clear something, each with the changes (indices into the
+    /// changes before the start) it names or loosely points at.
+    ruling_out: Vec<(String, BTreeSet<usize>)>,
 }
 
 impl Said {
-    fn read(human: &[&TimelineEntry], named: &[BTreeSet<u32>]) -> Vec<Said> {
+    fn read(human: &[&TimelineEntry], named: &[BTreeSet<u32>], before: &[&Change]) -> Vec<Said> {
         let names = |i: u32| named.iter().any(|n| n.contains(&i));
         let no_better: Vec<bool> = human.iter().map(|e| reading::no_better(&e.text)).collect();
         human
@@ -195,10 +198,33 @@ impl Said {
                     last_named: (0..i as u32).rev().take(3).find(|&j| names(j)),
                     undone_in_vain: undoes && no_better[i..].iter().take(3).any(|b| *b),
                     admits: reading::admits_fault(&e.text),
+                    ruling_out: if dismisses {
+                        ruling_out(&e.text, before)
+                    } else {
+                        vec![]
+                    },
                 }
             })
             .collect()
     }
+}
+
+/// The clauses of `text` that rule out or clear something, each with the changes of `before` it
+/// names or loosely points at (read once per message, not once per change).
+fn ruling_out(text: &str, before: &[&Change]) -> Vec<(String, BTreeSet<usize>)> {
+    reading::clauses(text)
+        .into_iter()
+        .filter(|cl| reading::dismisses(cl) || reading::exonerates(cl))
+        .map(|cl| {
+            let about = before
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| names(cl, o) || loosely_names(cl, o, before, true))
+                .map(|(i, _)| i)
+                .collect();
+            (cl.to_string(), about)
+        })
+        .collect()
 }
 
 /// The messages that undo, name or rule out one change: those naming it; those that rule out
@@ -223,6 +249,11 @@ fn words_about(
         .iter()
         .filter(|o| self::artifact(o) == artifact)
         .all(|o| o.at <= c.at);
+    // This change's place among `before`, as the ruling-out clauses name changes.
+    let own = before
+        .iter()
+        .position(|o| o.id == c.id)
+        .unwrap_or(usize::MAX);
     for (i, (e, m)) in cx.human.iter().zip(said).enumerate() {
         let i = i as u32;
         let text = &e.text;
@@ -274,19 +305,15 @@ fn words_about(
         // outage was the LB; bnpl + fraud deploy not involved" rules out only those two).
         // A ruling-out clause that names no change is about the message's subject.
         let dismisses = set_aside
-            || m.dismisses
-                && reading::clauses(text).iter().any(|cl| {
-                    let about = |o: &Change| names(cl, o) || loosely_names(cl, o, before, true);
-                    let names_other = before.iter().any(|o| o.id != c.id && about(o));
-                    (reading::dismisses(cl) || reading::exonerates(cl))
-                        && (about(c)
-                            || !names_other
-                                && (names_it
-                                    || loose
-                                    || reading::refers_back(cl)
-                                    || mentions_kind(cl, c.kind)
-                                    || !(pointed_back || of_kind || of_artifact)))
-                });
+            || m.ruling_out.iter().any(|(cl, about)| {
+                about.contains(&own)
+                    || about.iter().all(|&o| o == own)
+                        && (names_it
+                            || loose
+                            || reading::refers_back(cl)
+                            || mentions_kind(cl, c.kind)
+                            || !(pointed_back || of_kind || of_artifact))
+            });
         if dismisses || m.undone_in_vain {
             w.dismissed_by.push(id);
         } else if m.undoes && !m.hedged {

@@ -9,7 +9,7 @@ pub mod changes;
 pub mod naming;
 pub mod reading;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 pub use changes::{Candidate, is_routine, kind_weight};
 use changes::{Context, Upstream};
@@ -267,10 +267,19 @@ fn upstream(inc: &Incident<'_>, human: &[&TimelineEntry]) -> HashMap<String, Ups
     names.sort();
     names.dedup();
     let services: Vec<ServiceName> = names.iter().map(|n| ServiceName::new(n)).collect();
+    // Which messages name each other service's change, read once through the message index
+    // (by id, version, key or landing time: "platform folks changed the default at 11:25").
+    let index = naming::MessageIndex::new(human.iter().map(|e| e.text.as_str()));
+    let others: Vec<(&Change, BTreeSet<u32>)> = inc
+        .changes
+        .iter()
+        .filter(|c| c.service != inc.service && c.at <= inc.start && c.production)
+        .map(|c| (c, index.naming(c)))
+        .collect();
     let mut out: HashMap<String, Upstream> = HashMap::new();
     // The other service the conversation is on, for "they rolled back" without a name.
     let mut last_named: Option<String> = None;
-    for e in human {
+    for (i, e) in human.iter().enumerate() {
         let pointed = reading::failing_services(&e.text, &services);
         for (name, undone) in &pointed {
             let u = out.entry(name.to_string()).or_default();
@@ -280,14 +289,8 @@ fn upstream(inc: &Incident<'_>, human: &[&TimelineEntry]) -> HashMap<String, Ups
         if let Some(s) = services.iter().rev().find(|s| s.is_named_in(&e.text)) {
             last_named = Some(s.name.clone());
         }
-        // Or one of its changes, by id, version, key or landing time ("platform folks changed
-        // the cluster default at 11:25"): teams are often named instead of their services.
-        if let Some(c) = inc.changes.iter().rev().find(|c| {
-            c.service != inc.service
-                && c.at <= inc.start
-                && c.production
-                && naming::names(&e.text, c)
-        }) {
+        // Or one of its changes: teams are often named instead of their services.
+        if let Some((c, _)) = others.iter().rev().find(|(_, by)| by.contains(&(i as u32))) {
             last_named = Some(c.service.clone());
         }
         if pointed.is_empty()
