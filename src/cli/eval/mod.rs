@@ -78,6 +78,8 @@ pub struct Ranked {
     pub kind: String,
     pub confidence: f64,
     pub hypothesis: String,
+    /// The evidence ids it cites.
+    pub evidence_ids: Vec<String>,
     pub reasons: Vec<String>,
 }
 
@@ -415,6 +417,7 @@ async fn score(
                 kind: h.kind.as_str().to_string(),
                 confidence: h.confidence,
                 hypothesis: h.hypothesis.clone(),
+                evidence_ids: h.evidence_ids.clone(),
                 reasons: h.reasons.clone(),
             })
             .collect(),

@@ -3,9 +3,12 @@
 //! responders say of them ([`changes`]); causes that are not changes (a provider's outage, a
 //! traffic surge, an expiry, failing infrastructure) score on the responders' statements of them
 //! ([`reading`]). When the words point away from every change, a change nobody points at weighs
-//! less, so "no change stands out" can lead.
+//! less, so "no change stands out" can lead. Last, a classifier learned from labelled incidents
+//! ([`kind_model`]) weighs each cause's kind by how the whole conversation reads, so wording the
+//! rules have no word for still counts.
 
 pub mod changes;
+pub mod kind_model;
 pub mod naming;
 pub mod reading;
 
@@ -126,7 +129,49 @@ pub fn rank<'a>(inc: &Incident<'a>) -> Vec<Cause<'a>> {
             .then_with(|| key(a).cmp(key(b)))
     });
     calibrate(&mut causes);
+    if let Some(model) = kind_model::KindModel::bundled() {
+        let text = kind_model::text_of(inc.timeline.iter().map(|e| e.text.as_str()));
+        weigh_kinds(&mut causes, &model.posterior(&text));
+    }
     causes
+}
+
+/// How much the learned posterior of a cause's kind weighs against the rules' confidence: the
+/// order is by `ln(confidence) + W_KIND · ln(P(kind | words))`. Chosen on incidents the rules
+/// were not tuned on (then the held-out set), where 0.2 did best of 0.05–1.0.
+const W_KIND: f64 = 0.2;
+/// Below this posterior for the first cause's kind, its confidence drops by [`ODD_KIND_PENALTY`]:
+/// on the tuning sets such firsts were right 82 % of the time, against 95 % above 0.9.
+const ODD_KIND: f64 = 0.3;
+const ODD_KIND_PENALTY: f64 = 0.10;
+
+/// Reorders `causes` (calibrated) by their confidence and the learned posterior of their kind,
+/// then calibrates them again. `unknown`, which the model does not tell apart, counts as one kind
+/// in six.
+fn weigh_kinds(causes: &mut [Cause], posterior: &kind_model::Posterior) {
+    let p_of = |c: &Cause| posterior.of(c.kind).unwrap_or(1.0 / 6.0);
+    let key = |c: &Cause| c.confidence.max(1e-3).ln() + W_KIND * p_of(c).max(1e-6).ln();
+    for c in causes.iter_mut() {
+        if c.kind != HypothesisKind::Unknown {
+            c.reasons.push(format!(
+                "the conversation reads as {} with probability {:.2} (learned from labelled incidents)",
+                c.kind.as_str(),
+                p_of(c)
+            ));
+        }
+    }
+    // A stable sort: ties keep the rules' order.
+    causes.sort_by(|a, b| key(b).total_cmp(&key(a)));
+    calibrate(causes);
+    if let Some(first) = causes.first_mut()
+        && p_of(first) < ODD_KIND
+    {
+        first.confidence =
+            ((first.confidence - ODD_KIND_PENALTY).max(0.05) * 100.0).round() / 100.0;
+        if let Some(ch) = first.change.as_mut() {
+            ch.confidence = first.confidence;
+        }
+    }
 }
 
 /// A claim this strong explains the incident without a change.
