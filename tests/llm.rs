@@ -28,21 +28,21 @@ async fn resolved_incident(app: &TestApp, id: &str) {
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     for body in [
         pd_event(
-            "E1",
+            &format!("{id}-E1"),
             "incident.triggered",
             id,
             "triggered",
             "2026-10-02T10:00:00Z",
         ),
         pd_event(
-            "E2",
+            &format!("{id}-E2"),
             "incident.acknowledged",
             id,
             "acknowledged",
             "2026-10-02T10:03:00Z",
         ),
         pd_note(
-            "E3",
+            &format!("{id}-E3"),
             id,
             "2026-10-02T10:05:00Z",
             &format!(
@@ -51,7 +51,7 @@ async fn resolved_incident(app: &TestApp, id: &str) {
             ),
         ),
         pd_event(
-            "E4",
+            &format!("{id}-E4"),
             "incident.resolved",
             id,
             "resolved",
@@ -393,6 +393,56 @@ async fn a_slow_or_absent_server_leaves_the_evidence_draft() {
 }
 
 #[tokio::test]
+async fn a_hung_model_delays_no_evidence_draft_and_each_receipt_says_it_failed() {
+    // The model never answers within the client's timeout.
+    let fake = FakeOpenAi::start(|_, body| {
+        Reply::content(&good_answer(body, vec![])).after(Duration::from_secs(60))
+    })
+    .await;
+    let app = llm_app(&fake, 4).await;
+    let ids = ["PHUNG1", "PHUNG2", "PHUNG3"];
+    for id in ids {
+        resolved_incident(&app, id).await;
+    }
+    // Every evidence draft is stored before the first model call has even timed out: drafts are
+    // not queued behind the model (one at a time, the second would wait out the first timeout).
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let mut drafted = 0;
+        for id in ids {
+            let r = app.get(&format!("/api/incidents/{id}/postmortem")).await;
+            if r.status() == StatusCode::OK {
+                drafted += 1;
+            }
+        }
+        if drafted == ids.len() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "only {drafted} drafts");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let metrics = app.metrics_text().await;
+    assert!(!metrics.contains("fallback_timeout"), "{metrics}");
+    for id in ids {
+        assert_eq!(current(&app, id).await["drafter"], "evidence");
+    }
+    // Then the model calls time out, side by side, and each receipt says so.
+    wait_for_metric(
+        &app,
+        r#"postmortem_drafts_total{drafter="llm",outcome="fallback_timeout"} 3"#,
+    )
+    .await;
+    for id in ids {
+        let p = current(&app, id).await;
+        assert_eq!(p["drafter"], "evidence");
+        let why = p["provenance"]["llm_fallback"].as_str().unwrap_or_default();
+        assert!(why.contains("did not answer within"), "{p:#}");
+    }
+    assert_eq!(fake.count(), 3, "one call per incident, none retried");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn servers_without_json_schema_get_json_object_then_a_tool_call() {
     // Rejects json_schema; answers json_object.
     let fake = FakeOpenAi::start(|_, body| match body["response_format"]["type"].as_str() {
@@ -646,9 +696,10 @@ async fn each_draft_emits_openlineage_start_and_complete_that_validate() {
     })
     .await;
     resolved_incident(&app, "PLLM11").await;
+    // Two runs: the evidence draft, then the model's draft over it.
     wait_for_metric(
         &app,
-        r#"postmortem_openlineage_events_total{outcome="ok"} 2"#,
+        r#"postmortem_openlineage_events_total{outcome="ok"} 4"#,
     )
     .await;
 
@@ -658,12 +709,18 @@ async fn each_draft_emits_openlineage_start_and_complete_that_validate() {
         .should_validate_formats(true)
         .build(&schema)
         .unwrap();
-    let events = events.lock().unwrap().clone();
-    assert_eq!(events.len(), 2);
-    for e in &events {
+    let all = events.lock().unwrap().clone();
+    assert_eq!(all.len(), 4);
+    for e in &all {
         let errors: Vec<String> = validator.iter_errors(e).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{errors:?}\n{e:#}");
     }
+    assert_eq!(all[1]["eventType"], "COMPLETE");
+    assert_eq!(
+        all[1]["run"]["facets"]["postmortem_draft"]["drafter"],
+        "evidence"
+    );
+    let events = &all[2..];
     assert_eq!(events[0]["eventType"], "START");
     assert_eq!(events[1]["eventType"], "COMPLETE");
     assert_eq!(events[0]["run"]["runId"], events[1]["run"]["runId"]);

@@ -101,22 +101,25 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` fires: in-flight requests finish, the worker finishes its job and
+    /// Serves until `shutdown` fires: in-flight requests finish, each worker finishes its job and
     /// hands back the rest, then the pool closes.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let state = self.state;
-        let worker = Worker {
-            store: state.store.clone(),
-            drafter: state.drafter.clone(),
-            metrics: state.metrics.clone(),
-            owner: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
-            poll: Duration::from_millis(state.config.job_poll_millis),
-            lease: Duration::from_secs(state.config.job_lease_secs),
-            jobs_ready: state.jobs_ready.clone(),
-            config: state.config.clone(),
-            slack: state.slack.clone(),
-        };
-        let worker = tokio::spawn(worker.run(shutdown.clone()));
+        // `job_workers` workers, each claiming one job at a time under its own lease owner.
+        let workers: Vec<_> = (0..state.config.job_workers.max(1))
+            .map(|_| Worker {
+                store: state.store.clone(),
+                drafter: state.drafter.clone(),
+                metrics: state.metrics.clone(),
+                owner: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
+                poll: Duration::from_millis(state.config.job_poll_millis),
+                lease: Duration::from_secs(state.config.job_lease_secs),
+                jobs_ready: state.jobs_ready.clone(),
+                config: state.config.clone(),
+                slack: state.slack.clone(),
+            })
+            .map(|w| tokio::spawn(w.run(shutdown.clone())))
+            .collect();
         let schedule = crate::app::schedule::Schedule {
             store: state.store.clone(),
             config: state.config.clone(),
@@ -145,7 +148,9 @@ impl Application {
         crate::app::serve::serve(self.listener, http::router(state), limits, shutdown.clone())
             .await;
         shutdown.cancel();
-        let _ = worker.await;
+        for w in workers {
+            let _ = w.await;
+        }
         let _ = schedule.await;
         // The router (and its writer handle) is gone: let the writer commit what it holds.
         let _ = self.writer_task.await;

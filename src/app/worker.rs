@@ -123,10 +123,19 @@ impl Worker {
                     .ok_or("draft job without an incident")?;
                 let drafted = self
                     .drafter
-                    .draft(&id, kind == JobKind::Redraft)
+                    .draft_evidence(&id, kind == JobKind::Redraft)
                     .await
                     .map_err(|e| e.to_string())?;
                 tracing::info!(incident.id = %id, revision = drafted.revision, created = drafted.created, "drafted");
+                if drafted.model_due {
+                    // The model's draft is its own job: a slow model holds one worker, and no
+                    // other incident's evidence draft waits for it.
+                    self.store
+                        .schedule_once(JobKind::ModelDraft, id.as_str(), now_millis())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    self.jobs_ready.notify_waiters();
+                }
                 if let Some(slack) = &self.slack {
                     let channels = self
                         .store
@@ -141,9 +150,39 @@ impl Worker {
                             .map_err(|e| e.to_string())?;
                         self.jobs_ready.notify_waiters();
                     }
-                    if drafted.created {
+                    // With a model, the channel hears of the draft once, when the model's
+                    // draft (or the reason it failed) is in.
+                    if drafted.created && !drafted.model_due {
                         self.announce(slack, &channels, &drafted.postmortem).await;
                     }
+                }
+                Ok(())
+            }
+            JobKind::ModelDraft => {
+                let id = job
+                    .incident_id
+                    .as_deref()
+                    .map(IncidentId::parse)
+                    .transpose()
+                    .map_err(|e| e.to_string())?
+                    .ok_or("model draft job without an incident")?;
+                let Some(drafted) = self
+                    .drafter
+                    .draft_with_model(&id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                else {
+                    tracing::info!(incident.id = %id, "the evidence draft was superseded; no model draft asked for");
+                    return Ok(());
+                };
+                tracing::info!(incident.id = %id, revision = drafted.revision, drafter = %drafted.postmortem.header.drafter, "model draft done");
+                if let Some(slack) = &self.slack {
+                    let channels = self
+                        .store
+                        .channels_for_incident(id.as_str())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    self.announce(slack, &channels, &drafted.postmortem).await;
                 }
                 Ok(())
             }

@@ -107,6 +107,11 @@ settings! {
         /// How long a claimed job is leased before another worker may take it over, in seconds.
         job_lease_secs: u64 = 120
             => file_only(SECONDS),
+        /// Jobs one process runs at once (drafts, model drafts, Slack back-fills): a slow model
+        /// holds one of them, not the queue.
+        job_workers: u64 = 4
+            => file_only("a whole number between 1 and 64")
+                .check(Check::Between(1.0, 64.0)),
         /// How long a client may take to send a request's headers, in seconds; a connection that
         /// has not finished them by then is closed.
         header_read_timeout_secs: u64 = 10

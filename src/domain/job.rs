@@ -15,6 +15,9 @@ pub enum JobKind {
     Redraft,
     /// Read the linked Slack channels' history over the incident window.
     SlackBackfill,
+    /// Ask the configured model to draft over the evidence draft just stored; its own job, so a
+    /// slow model delays only its own revision, never another incident's evidence draft.
+    ModelDraft,
 }
 
 impl JobKind {
@@ -24,6 +27,7 @@ impl JobKind {
             JobKind::Draft => "draft",
             JobKind::Redraft => "redraft",
             JobKind::SlackBackfill => "slack_backfill",
+            JobKind::ModelDraft => "model_draft",
         }
     }
 
@@ -33,6 +37,7 @@ impl JobKind {
             "draft" => Ok(JobKind::Draft),
             "redraft" => Ok(JobKind::Redraft),
             "slack_backfill" => Ok(JobKind::SlackBackfill),
+            "model_draft" => Ok(JobKind::ModelDraft),
             other => Err(Invalid(format!("unknown job kind {other:?}"))),
         }
     }

@@ -40,6 +40,18 @@ pub struct Drafted {
     /// False when the evidence had not changed since the last automatic draft.
     pub created: bool,
     pub postmortem: Postmortem,
+    /// True when a model is configured and its draft over this evidence draft is still to come
+    /// ([`Drafter::draft_evidence`]).
+    pub model_due: bool,
+}
+
+/// How far one draft run goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// The evidence draft, then the model's (the command line, `eval`).
+    Both,
+    /// The evidence draft only; the model's follows as its own job.
+    Evidence,
 }
 
 /// Drafts postmortems and stores them as revisions.
@@ -97,8 +109,80 @@ impl Drafter {
     /// evidence keeps the current revision instead of adding an identical one. With a model
     /// configured, the evidence draft is stored first and the model's draft becomes the next
     /// revision only when it is valid, so a draft always exists.
-    #[tracing::instrument(skip_all, fields(incident.id = %id), err)]
     pub async fn draft(&self, id: &IncidentId, force: bool) -> Result<Drafted, DraftError> {
+        self.run(id, force, Stage::Both).await
+    }
+
+    /// Like [`Drafter::draft`], but stores only the evidence draft: with a model configured,
+    /// `model_due` says its draft is still to be asked for ([`Drafter::draft_with_model`]). The
+    /// job worker drafts this way, so a slow or hung model never delays an evidence draft.
+    pub async fn draft_evidence(
+        &self,
+        id: &IncidentId,
+        force: bool,
+    ) -> Result<Drafted, DraftError> {
+        self.run(id, force, Stage::Evidence).await
+    }
+
+    /// The model's draft over the current evidence draft, as the next revision (or, when the
+    /// model fails, the evidence draft's receipt saying why). `None` when there is nothing to do:
+    /// no model configured, or the current revision is no longer that evidence draft (newer
+    /// evidence, a person's edit, or the model's draft already stored).
+    #[tracing::instrument(name = "model_draft", skip_all, fields(incident.id = %id), err)]
+    pub async fn draft_with_model(&self, id: &IncidentId) -> Result<Option<Drafted>, DraftError> {
+        let Some(llm) = &self.llm else {
+            return Ok(None);
+        };
+        let started = Instant::now();
+        let incident = self
+            .store
+            .incident(id)
+            .await?
+            .ok_or_else(|| DraftError::NotFound(id.clone()))?;
+        let problems =
+            crate::evidence::metrics::ensure_frozen(&self.store, &self.config, &incident).await;
+        let mut bundle = Bundle::gather_for(&self.store, &self.config, incident.clone()).await?;
+        bundle.metrics_missing.extend(problems);
+        let Some(cur) = self.store.current_postmortem(id).await? else {
+            return Ok(None);
+        };
+        if cur.header.drafter != "evidence"
+            || cur.header.evidence_hash != bundle.hash()
+            || cur.author.is_some()
+            || cur.header.status != "draft"
+        {
+            return Ok(None);
+        }
+        let mut doc: Postmortem =
+            serde_json::from_value(cur.body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        doc.header.revision = cur.header.revision;
+        let stored = Drafted {
+            revision: cur.header.revision,
+            created: false,
+            postmortem: doc.clone(),
+            model_due: false,
+        };
+        // The model's draft is a run of its own in the lineage graph.
+        let run_id = uuid::Uuid::new_v4();
+        if let Some(l) = &self.lineage {
+            l.emit(
+                RunState::Start,
+                run_id,
+                &incident,
+                self.lineage_facts(),
+                None,
+            )
+            .await;
+        }
+        let result = self
+            .llm_revision(llm, id, &bundle, doc, stored, started)
+            .await;
+        self.emit_outcome(run_id, &incident, &result).await;
+        result.map(Some)
+    }
+
+    #[tracing::instrument(name = "draft", skip_all, fields(incident.id = %id), err)]
+    async fn run(&self, id: &IncidentId, force: bool, stage: Stage) -> Result<Drafted, DraftError> {
         let started = Instant::now();
         let run_id = uuid::Uuid::new_v4();
         let incident = self
@@ -116,7 +200,9 @@ impl Drafter {
             )
             .await;
         }
-        let result = self.draft_inner(id, incident.clone(), force, started).await;
+        let result = self
+            .draft_inner(id, incident.clone(), force, stage, started)
+            .await;
         let outcome = if result.is_ok() { "ok" } else { "error" };
         if result.is_err() {
             self.metrics
@@ -128,19 +214,30 @@ impl Drafter {
             .draft_latency
             .with_label_values(&[self.drafter_name()])
             .observe(started.elapsed().as_secs_f64());
-        if let Some(l) = &self.lineage {
-            let (state, revision) = match &result {
-                Ok(d) => (RunState::Complete, Some(d.revision)),
-                Err(_) => (RunState::Fail, None),
-            };
-            let mut facts = self.lineage_facts();
-            if let Ok(d) = &result {
-                facts.drafter = d.postmortem.header.drafter.clone();
-                facts.evidence_hash = Some(d.postmortem.header.evidence_hash.clone());
-            }
-            l.emit(state, run_id, &incident, facts, revision).await;
-        }
+        self.emit_outcome(run_id, &incident, &result).await;
         result
+    }
+
+    /// The lineage event that ends a draft run: COMPLETE with the revision it stored, or FAIL.
+    async fn emit_outcome(
+        &self,
+        run_id: uuid::Uuid,
+        incident: &crate::domain::Incident,
+        result: &Result<Drafted, DraftError>,
+    ) {
+        let Some(l) = &self.lineage else {
+            return;
+        };
+        let (state, revision) = match result {
+            Ok(d) => (RunState::Complete, Some(d.revision)),
+            Err(_) => (RunState::Fail, None),
+        };
+        let mut facts = self.lineage_facts();
+        if let Ok(d) = result {
+            facts.drafter = d.postmortem.header.drafter.clone();
+            facts.evidence_hash = Some(d.postmortem.header.evidence_hash.clone());
+        }
+        l.emit(state, run_id, incident, facts, revision).await;
     }
 
     fn lineage_facts(&self) -> DraftFacts {
@@ -157,6 +254,7 @@ impl Drafter {
         id: &IncidentId,
         incident: crate::domain::Incident,
         force: bool,
+        stage: Stage,
         started: Instant,
     ) -> Result<Drafted, DraftError> {
         let problems =
@@ -189,6 +287,7 @@ impl Drafter {
                 revision: cur.header.revision,
                 created: false,
                 postmortem: doc,
+                model_due: false,
             });
         }
         let trace_id = current_trace_id();
@@ -215,6 +314,7 @@ impl Drafter {
                 revision: cur.header.revision,
                 created: false,
                 postmortem: d,
+                model_due: false,
             }
         } else {
             let d = self.store_revision(id, doc.clone(), started).await?;
@@ -229,6 +329,13 @@ impl Drafter {
             self.record_for_search(id, &stored.postmortem).await;
             return Ok(stored);
         };
+        if stage == Stage::Evidence {
+            self.record_for_search(id, &stored.postmortem).await;
+            return Ok(Drafted {
+                model_due: true,
+                ..stored
+            });
+        }
         self.llm_revision(llm, id, &bundle, doc, stored, started)
             .await
     }
@@ -357,6 +464,7 @@ impl Drafter {
             revision,
             created: true,
             postmortem: doc,
+            model_due: false,
         })
     }
 }

@@ -131,7 +131,9 @@ impl Store {
         .await
     }
 
-    /// Claims the next due job (or one whose lease expired) for `owner` until `now + lease`.
+    /// Claims the next due job (or one whose lease expired) for `owner` until `now + lease`. An
+    /// incident's jobs run one at a time: a pending job waits while another job of its incident
+    /// runs under a live lease.
     pub async fn claim_job(
         &self,
         owner: &str,
@@ -145,9 +147,12 @@ impl Store {
         let sql = format!(
             "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, \
              attempts = attempts + 1, updated_at = $3 \
-             WHERE id = (SELECT id FROM jobs WHERE (state = 'pending' AND run_at <= $3) \
-                 OR (state = 'running' AND lease_until < $3) \
-                 ORDER BY run_at, id LIMIT 1{lock}) \
+             WHERE id = (SELECT id FROM jobs j WHERE (j.state = 'pending' AND j.run_at <= $3 \
+                     AND (j.incident_id IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r \
+                         WHERE r.incident_id = j.incident_id AND r.state = 'running' \
+                         AND r.lease_until >= $3))) \
+                 OR (j.state = 'running' AND j.lease_until < $3) \
+                 ORDER BY j.run_at, j.id LIMIT 1{lock}) \
              RETURNING {COLUMNS}"
         );
         let row = sqlx::query(AssertSqlSafe(sql))
