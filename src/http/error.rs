@@ -40,7 +40,9 @@ impl Error {
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Store(e) if e.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Store(e) if e.is_transient() || e.cannot_write() => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Error::Store(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -56,6 +58,7 @@ impl Error {
             Error::PayloadTooLarge { .. } => "too_large",
             Error::Unavailable(_) => "unavailable",
             Error::Store(e) if e.is_transient() => "busy",
+            Error::Store(e) if e.cannot_write() => "unwritable",
             Error::Store(_) | Error::Internal(_) => "internal",
         }
     }
@@ -67,6 +70,16 @@ impl IntoResponse for Error {
         let (error, detail): (String, Value) = match &self {
             Error::Store(e) if e.is_transient() => {
                 ("the database is busy; retry shortly".into(), Value::Null)
+            }
+            // A full disk or a dropped database: nothing was stored; the sender retries, and
+            // writes go through again once the cause passes.
+            Error::Store(e) if e.cannot_write() => {
+                tracing::error!(error = %e, "the database cannot take writes; answered 503");
+                (
+                    "the database cannot take writes right now; nothing was stored, retry shortly"
+                        .into(),
+                    Value::Null,
+                )
             }
             Error::Store(_) | Error::Internal(_) => {
                 tracing::error!(error = %self, "request failed");

@@ -21,13 +21,22 @@ async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "The database answers", body = Object), (status = 503, description = "Not ready", body = Object)))]
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "The database answers and takes writes", body = Object), (status = 503, description = "Not ready: the database is unreachable or cannot take writes", body = Object)))]
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
-        Err(e) => (
+    if let Err(e) = state.store.ping().await {
+        return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "error": "database unreachable", "detail": e.to_string() })),
+        );
+    }
+    match state.store.writer_health().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "writer": "ok" })),
+        ),
+        Err(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "error": "the database cannot take writes", "detail": why })),
         ),
     }
 }

@@ -21,6 +21,7 @@ pub mod sessions;
 
 use std::borrow::Cow;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -49,6 +50,36 @@ impl StoreError {
             StoreError::Busy | StoreError::Db(sqlx::Error::PoolTimedOut)
         )
     }
+
+    /// The database cannot take writes now, whatever was written: a full disk, a read-only or
+    /// vanished file, a dropped database or schema, missing tables, a lost connection. Callers
+    /// answer 503 so senders retry, and the service recovers by itself when the cause passes.
+    ///
+    /// SQLite result codes (primary, from the extended code): 8 READONLY, 10 IOERR, 13 FULL,
+    /// 14 CANTOPEN, 26 NOTADB, and "no such table". PostgreSQL SQLSTATEs: class 08 (connection),
+    /// 53 (insufficient resources: disk full, out of memory), 57P (shutdown, cannot connect now),
+    /// 3D000 (no such database), 3F000 (no such schema), 42P01 (no such table), 25006 (read-only).
+    pub fn cannot_write(&self) -> bool {
+        let StoreError::Db(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(d) => {
+                let code = d.code().map(|c| c.into_owned()).unwrap_or_default();
+                if let Ok(n) = code.parse::<i64>() {
+                    matches!(n & 0xff, 8 | 10 | 13 | 14 | 26)
+                        || d.message().contains("no such table")
+                } else {
+                    code.starts_with("08")
+                        || code.starts_with("53")
+                        || code.starts_with("57P")
+                        || matches!(code.as_str(), "3D000" | "3F000" | "42P01" | "25006")
+                }
+            }
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -64,6 +95,9 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Why the last write failed, while the database cannot take writes (a full disk, a dropped
+    /// database, missing tables); `None` while writes go through.
+    writer: Arc<Mutex<Option<String>>>,
 }
 
 impl Store {
@@ -84,6 +118,7 @@ impl Store {
                 AnyPoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(2))
+                    .before_acquire(|conn, _| Box::pin(async move { Ok(healthy(conn)) }))
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             // WAL lets readers run beside the writer; FULL keeps every commit
@@ -101,13 +136,18 @@ impl Store {
             Backend::Postgres => {
                 AnyPoolOptions::new()
                     .max_connections(16)
+                    .before_acquire(|conn, _| Box::pin(async move { Ok(healthy(conn)) }))
                     // Senders wait seconds, not half a minute: answer 503 and let them retry.
                     .acquire_timeout(Duration::from_secs(2))
                     .connect_with(options)
                     .await?
             }
         };
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            writer: Arc::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -144,6 +184,43 @@ impl Store {
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Records how a write went: a failure because the database cannot take writes marks the
+    /// writer unhealthy (see [`Store::writer_health`]); a success marks it healthy again.
+    pub fn note_write<T>(&self, result: &Result<T>) {
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        match result {
+            Ok(_) => *w = None,
+            Err(e) if e.cannot_write() => *w = Some(e.to_string()),
+            Err(_) => {}
+        }
+    }
+
+    /// For `/readyz`: `Err(why)` while the database cannot take writes. Once a write has failed
+    /// that way, each call tries a one-row write again, so the service turns ready by itself
+    /// when space is freed or the database is back.
+    pub async fn writer_health(&self) -> std::result::Result<(), String> {
+        let failing = self
+            .writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if failing.is_none() {
+            return Ok(());
+        }
+        let probe = async {
+            let mut tx = self.begin_write().await?;
+            sqlx::query("UPDATE writer_probe SET at = $1 WHERE id = 1")
+                .bind(crate::domain::now_millis())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        self.note_write(&probe);
+        probe.map_err(|e| e.to_string())
     }
 
     pub async fn close(&self) {
@@ -187,6 +264,19 @@ impl Store {
 }
 
 /// Embedded migrations, so the binary needs no files beside it.
+/// Whether a pooled connection may be handed out again. A connection still inside a transaction
+/// is not: SQLite rolls back a COMMIT that failed (a full disk) by itself, but the connection
+/// still counts the transaction as open, and every later `BEGIN` on it would fail for as long as
+/// the process lives. Such a connection is closed and a fresh one opened instead.
+fn healthy(conn: &mut sqlx::AnyConnection) -> bool {
+    use sqlx::Connection;
+    if conn.is_in_transaction() {
+        tracing::warn!("a pooled connection was left inside a failed transaction; replacing it");
+        return false;
+    }
+    true
+}
+
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
         1,
@@ -242,6 +332,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "slack_command_deliveries",
         include_str!("../../migrations/sqlite/0011_slack_command_deliveries.sql"),
+    ),
+    (
+        12,
+        "writer_probe",
+        include_str!("../../migrations/sqlite/0012_writer_probe.sql"),
     ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -299,6 +394,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "slack_command_deliveries",
         include_str!("../../migrations/postgres/0011_slack_command_deliveries.sql"),
+    ),
+    (
+        12,
+        "writer_probe",
+        include_str!("../../migrations/postgres/0012_writer_probe.sql"),
     ),
 ];
 

@@ -85,7 +85,9 @@ async fn run(
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let ops: Vec<&IngestOp> = batch.iter().map(|(op, _)| op).collect();
-        match apply_batch(&store, &ops, delay).await {
+        let applied = apply_batch(&store, &ops, delay).await;
+        store.note_write(&applied);
+        match applied {
             Ok((outcomes, scheduled)) => {
                 if scheduled {
                     jobs_ready.notify_waiters();
@@ -98,14 +100,14 @@ async fn run(
                 // One bad op must not fail its neighbours: retry each alone.
                 tracing::warn!(error = %e, size = batch.len(), "group commit failed; retrying one by one");
                 for (op, reply) in batch.drain(..) {
-                    let result = apply_batch(&store, &[&op], delay)
-                        .await
-                        .map(|(o, scheduled)| {
-                            if scheduled {
-                                jobs_ready.notify_waiters();
-                            }
-                            o[0]
-                        });
+                    let result = apply_batch(&store, &[&op], delay).await;
+                    store.note_write(&result);
+                    let result = result.map(|(o, scheduled)| {
+                        if scheduled {
+                            jobs_ready.notify_waiters();
+                        }
+                        o[0]
+                    });
                     let _ = reply.send(result);
                 }
             }
