@@ -113,6 +113,37 @@ async fn families_recover_the_kinds_of_the_labelled_history_and_keep_their_ids()
     assert!(err.contains("cannot read /nonexistent.json"), "{err}");
 }
 
+/// A labelled history from a generator the code was not tuned on (`fixtures/histories/`), with
+/// noise incidents labelled `null`: the families score at least scikit-learn's TF-IDF + k-means
+/// baseline on it (`baseline.json`, from `scripts/histories_baseline.py`).
+#[tokio::test]
+async fn families_on_a_history_they_were_not_tuned_on_hold_the_baseline() {
+    let set = format!(
+        "{}/fixtures/histories/ride_hailing",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (db, _dir) = fresh_database().await;
+    let (code, out, err) = run_cli(&["import", &format!("{set}/incidents.jsonl")], &db, None);
+    assert_eq!(code, 0, "{out}{err}");
+    let labels = format!("{set}/labels.json");
+    let (code, out, err) = run_cli(
+        &["families", "--json", "--no-recompute", "--labels", &labels],
+        &db,
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    // 500 incidents, 40 of them noise: only the labelled ones are scored.
+    assert_eq!(report["quality"]["labelled_incidents"], 460);
+    let ari = report["quality"]["adjusted_rand_index"].as_f64().unwrap();
+    let baseline: Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{set}/baseline.json")).unwrap())
+            .unwrap();
+    let sklearn = baseline["ari"].as_f64().unwrap();
+    eprintln!("ride_hailing: adjusted Rand index {ari:.3} (scikit-learn {sklearn:.3})");
+    assert!(ari >= sklearn, "ARI {ari} below scikit-learn's {sklearn}");
+}
+
 #[tokio::test]
 async fn ids_are_kept_when_history_grows_and_new_kinds_get_new_ids() {
     let app = spawn_app().await;

@@ -126,12 +126,21 @@ pub(super) async fn families(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--labels FILE`: a JSON object of incident id → kind.
+/// `--labels FILE`: a JSON object of incident id → kind; `null` marks a noise incident that
+/// belongs to no kind (clustered like the rest, left out of the score).
 fn read_labels(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: not a JSON object of id → kind: {e}", path.display()))
+    let labels: BTreeMap<String, Option<String>> = serde_json::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: not a JSON object of id → kind (or null): {e}",
+            path.display()
+        )
+    })?;
+    Ok(labels
+        .into_iter()
+        .filter_map(|(id, kind)| Some((id, kind?)))
+        .collect())
 }
 
 /// The adjusted Rand index of the families against the labels, and how many incidents had one.
