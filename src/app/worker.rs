@@ -114,13 +114,7 @@ impl Worker {
     async fn execute(&self, job: &Job) -> Result<(), String> {
         match JobKind::parse(&job.kind).map_err(|e| e.to_string())? {
             kind @ (JobKind::Draft | JobKind::Redraft) => {
-                let id = job
-                    .incident_id
-                    .as_deref()
-                    .map(IncidentId::parse)
-                    .transpose()
-                    .map_err(|e| e.to_string())?
-                    .ok_or("draft job without an incident")?;
+                let id = incident_of(job)?;
                 let drafted = self
                     .drafter
                     .draft_evidence(&id, kind == JobKind::Redraft)
@@ -159,13 +153,7 @@ impl Worker {
                 Ok(())
             }
             JobKind::ModelDraft => {
-                let id = job
-                    .incident_id
-                    .as_deref()
-                    .map(IncidentId::parse)
-                    .transpose()
-                    .map_err(|e| e.to_string())?
-                    .ok_or("model draft job without an incident")?;
+                let id = incident_of(job)?;
                 let Some(drafted) = self
                     .drafter
                     .draft_with_model(&id)
@@ -198,6 +186,15 @@ impl Worker {
             }
         }
     }
+}
+
+/// The incident a draft or model-draft job is about.
+fn incident_of(job: &Job) -> Result<IncidentId, String> {
+    let id = job
+        .incident_id
+        .as_deref()
+        .ok_or_else(|| format!("{} job without an incident", job.kind))?;
+    IncidentId::parse(id).map_err(|e| e.to_string())
 }
 
 /// Slack's `ts` form of a time in milliseconds.

@@ -164,16 +164,7 @@ impl Drafter {
         };
         // The model's draft is a run of its own in the lineage graph.
         let run_id = uuid::Uuid::new_v4();
-        if let Some(l) = &self.lineage {
-            l.emit(
-                RunState::Start,
-                run_id,
-                &incident,
-                self.lineage_facts(),
-                None,
-            )
-            .await;
-        }
+        self.emit_start(run_id, &incident).await;
         let result = self
             .llm_revision(llm, id, &bundle, doc, stored, started)
             .await;
@@ -190,16 +181,7 @@ impl Drafter {
             .incident(id)
             .await?
             .ok_or_else(|| DraftError::NotFound(id.clone()))?;
-        if let Some(l) = &self.lineage {
-            l.emit(
-                RunState::Start,
-                run_id,
-                &incident,
-                self.lineage_facts(),
-                None,
-            )
-            .await;
-        }
+        self.emit_start(run_id, &incident).await;
         let result = self
             .draft_inner(id, incident.clone(), force, stage, started)
             .await;
@@ -216,6 +198,20 @@ impl Drafter {
             .observe(started.elapsed().as_secs_f64());
         self.emit_outcome(run_id, &incident, &result).await;
         result
+    }
+
+    /// The lineage event that starts a draft run.
+    async fn emit_start(&self, run_id: uuid::Uuid, incident: &crate::domain::Incident) {
+        if let Some(l) = &self.lineage {
+            l.emit(
+                RunState::Start,
+                run_id,
+                incident,
+                self.lineage_facts(),
+                None,
+            )
+            .await;
+        }
     }
 
     /// The lineage event that ends a draft run: COMPLETE with the revision it stored, or FAIL.
