@@ -131,11 +131,7 @@ impl Worker {
                     self.jobs_ready.notify_waiters();
                 }
                 if let Some(slack) = &self.slack {
-                    let channels = self
-                        .store
-                        .channels_for_incident(id.as_str())
-                        .await
-                        .map_err(|e| e.to_string())?;
+                    let channels = self.channels(&id).await?;
                     if kind == JobKind::Draft && !channels.is_empty() {
                         // Drafted on time; the channel history follows and redrafts if it adds.
                         self.store
@@ -165,11 +161,7 @@ impl Worker {
                 };
                 tracing::info!(incident.id = %id, revision = drafted.revision, drafter = %drafted.postmortem.header.drafter, "model draft done");
                 if let Some(slack) = &self.slack {
-                    let channels = self
-                        .store
-                        .channels_for_incident(id.as_str())
-                        .await
-                        .map_err(|e| e.to_string())?;
+                    let channels = self.channels(&id).await?;
                     self.announce(slack, &channels, &drafted.postmortem).await;
                 }
                 Ok(())
@@ -185,6 +177,16 @@ impl Worker {
                 self.backfill(slack, id).await
             }
         }
+    }
+}
+
+impl Worker {
+    /// The Slack channels linked to the incident.
+    async fn channels(&self, id: &IncidentId) -> Result<Vec<String>, String> {
+        self.store
+            .channels_for_incident(id.as_str())
+            .await
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -139,10 +139,7 @@ impl Drafter {
             .incident(id)
             .await?
             .ok_or_else(|| DraftError::NotFound(id.clone()))?;
-        let problems =
-            crate::evidence::metrics::ensure_frozen(&self.store, &self.config, &incident).await;
-        let mut bundle = Bundle::gather_for(&self.store, &self.config, incident.clone()).await?;
-        bundle.metrics_missing.extend(problems);
+        let bundle = self.evidence(incident.clone()).await?;
         let Some(cur) = self.store.current_postmortem(id).await? else {
             return Ok(None);
         };
@@ -200,6 +197,16 @@ impl Drafter {
         result
     }
 
+    /// The incident's evidence, its metrics frozen first (what could not be read is listed in
+    /// `metrics_missing`).
+    async fn evidence(&self, incident: crate::domain::Incident) -> Result<Bundle, DraftError> {
+        let problems =
+            crate::evidence::metrics::ensure_frozen(&self.store, &self.config, &incident).await;
+        let mut bundle = Bundle::gather_for(&self.store, &self.config, incident).await?;
+        bundle.metrics_missing.extend(problems);
+        Ok(bundle)
+    }
+
     /// The lineage event that starts a draft run.
     async fn emit_start(&self, run_id: uuid::Uuid, incident: &crate::domain::Incident) {
         if let Some(l) = &self.lineage {
@@ -253,10 +260,7 @@ impl Drafter {
         stage: Stage,
         started: Instant,
     ) -> Result<Drafted, DraftError> {
-        let problems =
-            crate::evidence::metrics::ensure_frozen(&self.store, &self.config, &incident).await;
-        let mut bundle = Bundle::gather_for(&self.store, &self.config, incident).await?;
-        bundle.metrics_missing.extend(problems);
+        let bundle = self.evidence(incident).await?;
         let hash = bundle.hash();
         let current = self.store.current_postmortem(id).await?;
         let unchanged = |cur: &StoredPostmortem, drafter: &str| {

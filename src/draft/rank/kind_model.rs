@@ -64,7 +64,8 @@ impl Posterior {
     }
 
     /// The most probable kind and its probability.
-    pub fn best(&self) -> (HypothesisKind, f64) {
+    #[cfg(test)]
+    fn best(&self) -> (HypothesisKind, f64) {
         let i = (0..6).fold(0, |b, i| if self.0[i] > self.0[b] { i } else { b });
         (CLASSES[i], self.0[i])
     }
@@ -194,7 +195,8 @@ impl KindModel {
     }
 
     /// How many words the model knows.
-    pub fn vocabulary_len(&self) -> usize {
+    #[cfg(test)]
+    fn vocabulary_len(&self) -> usize {
         self.log_likelihood.len()
     }
 
